@@ -1,0 +1,32 @@
+"""govsim's analysis: sensitivity indices, scenario comparison, scenario discovery, figures, reports.
+
+Submodules are imported lazily (SALib, scipy, scikit-learn and matplotlib are heavy), so
+``import analysis`` is cheap and the command line starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "SweepResults": "analysis.results",
+    "analyze": "analysis.sensitivity",
+    "analyze_table": "analysis.sensitivity",
+    "SensitivityResult": "analysis.sensitivity",
+    "compare_runs": "analysis.compare",
+    "prim": "analysis.discovery",
+    "discover": "analysis.discovery",
+    "feature_importance": "analysis.discovery",
+    "write_comparison_report": "analysis.report",
+    "write_sensitivity_report": "analysis.report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

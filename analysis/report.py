@@ -1,0 +1,336 @@
+"""Self-contained reports: one HTML file (figures inlined as base64 PNG) and a Markdown twin.
+
+The HTML loads nothing from anywhere: no scripts, no style sheets, no fonts, no images by URL.
+Every string that comes from input files (scenario names, parameter names, provenance values,
+warnings) goes through :func:`html.escape`. The Markdown version refers to figure files saved next
+to it (``figures/*.png`` and ``*.svg``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from analysis.discovery import PrimResult
+    from analysis.results import SweepResults
+    from analysis.sensitivity import SensitivityResult
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.9em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f3f3f3} td.s{text-align:left}
+figure{margin:1em 0} figcaption{font-size:0.85em;color:#555}
+.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:0.4em 0.8em}
+.meta{color:#444;font-size:0.9em}
+"""
+
+
+@dataclass
+class Section:
+    """One part of a report.
+
+    Attributes:
+        title: Heading.
+        paragraphs: Plain-text paragraphs (escaped on output).
+        tables: ``(caption, DataFrame)`` pairs.
+        figures: ``(name, caption, Figure)``; ``name`` becomes the file stem.
+        warnings: Highlighted plain-text warnings.
+    """
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    figures: list[tuple[str, str, Figure]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        if math.isnan(v):
+            return ""
+        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+            return f"{v:.3e}"
+        return f"{v:.4g}"
+    if isinstance(v, dict | list):
+        return json.dumps(v, default=str, ensure_ascii=False)
+    return str(v)
+
+
+def html_table(df: pd.DataFrame) -> str:
+    """Render a DataFrame as an escaped HTML table (numbers right-aligned, text left)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            cls = "" if isinstance(v, int | float | np.integer | np.floating) else ' class="s"'
+            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def md_table(df: pd.DataFrame) -> str:
+    """Render a DataFrame as a GitHub-flavoured Markdown table."""
+
+    def cell(v: Any) -> str:
+        return html.escape(_fmt(v), quote=False).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _png_b64(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def provenance_table(provenance: dict[str, Any]) -> pd.DataFrame:
+    """Key/value table of provenance entries (nested values as JSON)."""
+    return pd.DataFrame({"key": list(provenance), "value": [_fmt(v) for v in provenance.values()]})
+
+
+def write_report(
+    out_dir: str | Path,
+    title: str,
+    provenance: dict[str, Any],
+    sections: list[Section],
+    *,
+    stem: str = "report",
+) -> Path:
+    """Write ``stem.html`` (self-contained) and ``stem.md`` (+ ``figures/``) into ``out_dir``.
+
+    Returns:
+        The path of the HTML file.
+    """
+    from analysis.figures import save
+
+    out = Path(out_dir)
+    figdir = out / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    prov = {"generated": datetime.now(UTC).isoformat(timespec="seconds"), **provenance}
+    h: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<h2>Provenance</h2>",
+        html_table(provenance_table(prov)),
+    ]
+    m: list[str] = [f"# {title}", "", "## Provenance", "", md_table(provenance_table(prov)), ""]
+    for sec in sections:
+        h.append(f"<h2>{html.escape(sec.title)}</h2>")
+        m += [f"## {sec.title}", ""]
+        for p in sec.paragraphs:
+            h.append(f'<p class="meta">{html.escape(p)}</p>')
+            m += [p, ""]
+        for w in sec.warnings:
+            h.append(f'<p class="warn">{html.escape(w)}</p>')
+            m += [f"> **Warning:** {w}", ""]
+        for caption, df in sec.tables:
+            h.append(f"<h3>{html.escape(caption)}</h3>")
+            h.append(html_table(df))
+            m += [f"### {caption}", "", md_table(df), ""]
+        for name, caption, fig in sec.figures:
+            safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+            save(fig, figdir / safe)
+            h.append(
+                f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{_png_b64(fig)}">'
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
+            m += [f"![{caption}](figures/{safe}.png)", "", f"*{caption}* ([SVG](figures/{safe}.svg))", ""]
+    h.append("</body></html>")
+    path = out / f"{stem}.html"
+    path.write_text("\n".join(h), encoding="utf-8")
+    (out / f"{stem}.md").write_text("\n".join(m), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------- sensitivity
+def sweep_provenance(results: SweepResults) -> dict[str, Any]:
+    """Provenance entries of a sweep: experiment, design, seeds, versions, commit, timings."""
+    man = results.manifest
+    exp = results.experiment
+    design = results.design_info
+    return {
+        "source": results.source,
+        "experiment": exp.get("name", ""),
+        "design": results.design_name,
+        "samples (N)": design.get("samples", exp.get("samples", "")),
+        "replicates": results.replicates(),
+        "runs_total": man.get("runs_total", len(results.runs)),
+        "runs_ok": int((results.runs["status"] == "ok").sum()),
+        "seed": exp.get("seed", (man.get("seeds") or {}).get("root_seed", "")),
+        "seeds": man.get("seeds", ""),
+        "parameters": [p.name for p in results.parameters],
+        "git_commit": man.get("git_commit", ""),
+        "versions": man.get("versions", {}),
+        "started": man.get("started", ""),
+        "finished": man.get("finished", ""),
+    }
+
+
+def sensitivity_sections(result: SensitivityResult) -> list[Section]:
+    """One report section per outcome: run counts, the index table, convergence and figures."""
+    from analysis import figures as F
+
+    secs = []
+    for outcome, meta in result.meta.items():
+        tab = result.table[result.table["outcome"] == outcome]
+        ns = meta["noise_share"]
+        sec = Section(
+            f"{outcome} — {result.method}",
+            paragraphs=[
+                f"N = {meta['N']}, replicates = {meta['replicates']}, total runs = {meta['runs_total']}"
+                f" (ok with a value: {meta['runs_ok']}), design points used = {meta['points_used']},"
+                f" replicate statistic = {meta['stat']}, replicate-noise share of variance = "
+                + ("n/a (no replicates)" if isinstance(ns, float) and math.isnan(ns) else f"{ns:.3f}")
+                + f"; converged: {'yes' if result.converged.get(outcome) else 'no'}."
+            ],
+            warnings=[w for w in result.warnings if w.startswith(f"{outcome}:")],
+            tables=[
+                (f"Indices for {outcome}", tab.reset_index(drop=True)),
+                (f"Convergence of {outcome}", result.convergence[result.convergence["outcome"] == outcome]),
+            ],
+        )
+        secs.append(sec)
+        for name, fig, cap in _sensitivity_figures(result.method, tab, outcome, F):
+            sec.figures.append((name, cap, fig))
+    general = [w for w in result.warnings if not any(w.startswith(f"{o}:") for o in result.meta)]
+    if general:
+        secs.insert(0, Section("Warnings", warnings=general))
+    return secs
+
+
+def _sensitivity_figures(method: str, tab: pd.DataFrame, outcome: str, F: Any) -> list[tuple[str, Figure, str]]:
+    if method == "sobol":
+        return [(f"sobol_{outcome}", F.sobol_bars(tab, outcome), f"Sobol S1 and ST of {outcome} with bootstrap intervals")]
+    if method == "morris":
+        return [(f"morris_{outcome}", F.morris_plot(tab, outcome), f"Morris μ*–σ of {outcome}")]
+    ix = {"fast": ("S1_fast", "ST_fast"), "rbd_fast": ("S1_rbd",), "delta": ("delta", "S1_delta"), "pawn": ("pawn",)}[method]
+    return [(f"{method}_{outcome}", F.index_bars(tab, outcome, ix), f"{method} indices of {outcome}")]
+
+
+def prim_section(res: PrimResult, importance: pd.DataFrame) -> Section:
+    """Report section for a PRIM box and the extra-trees ranking."""
+    from analysis import figures as F
+
+    info = res.info
+    return Section(
+        f"Scenario discovery — {info.get('outcome')} {info.get('direction')} {info.get('threshold')}",
+        paragraphs=[
+            f"N = {info.get('N')} design points, base density = {res.base_density:.3f}; chosen box (step"
+            f" {res.chosen}, pasted): coverage = {res.coverage:.3f}, density = {res.density:.3f},"
+            f" mass = {res.mass:.3f}; peeling alpha = {info.get('alpha')}, minimum mass = {info.get('min_mass')}."
+        ],
+        warnings=[] if len(res.box) else [
+            "PRIM found no box better than the whole sample (the bad region may be two-sided or scattered;"
+            " see the feature importance instead)"
+        ],
+        tables=[("PRIM box limits", res.box), ("PRIM peeling trajectory", res.trajectory),
+                ("Extra-trees feature importance", importance)],
+        figures=[
+            ("prim_tradeoff", "PRIM coverage–density trade-off", F.prim_tradeoff(res.trajectory, res.chosen)),
+            ("prim_box", "PRIM box limits", F.prim_box(res.box)),
+        ],
+    )
+
+
+def write_sensitivity_report(
+    result: SensitivityResult | None,
+    results: SweepResults,
+    out_dir: str | Path,
+    *,
+    prim: tuple[PrimResult, pd.DataFrame] | None = None,
+) -> Path:
+    """Report for ``govsim analyze``: provenance, index tables, convergence, figures, PRIM."""
+    sections = sensitivity_sections(result) if result is not None else []
+    if prim is not None:
+        sections.append(prim_section(*prim))
+    prov = sweep_provenance(results)
+    if result is not None:
+        prov |= {"method": result.method, "analysis seed": result.table.attrs.get("seed", ""),
+                 "confidence level": result.table.attrs.get("conf_level", "")}
+    title = f"Sensitivity analysis — {prov.get('experiment') or results.source}"
+    return write_report(out_dir, title, prov, sections)
+
+
+# ---------------------------------------------------------------------- comparison
+def write_comparison_report(
+    comparison_df: pd.DataFrame,
+    runs_df: pd.DataFrame,
+    timeseries_df: pd.DataFrame | None,
+    out_dir: str | Path,
+    provenance: dict[str, Any],
+    *,
+    trust_threshold: float | None = None,
+) -> Path:
+    """Report for ``govsim compare``: outcome table, paired differences, fan charts, trust trap.
+
+    Args:
+        comparison_df: Output of :func:`analysis.compare.compare_runs`.
+        runs_df: The per-run table (``scenario``, ``replicate``, ``seed``, outcomes).
+        timeseries_df: Daily series (``scenario, replicate, day`` + outcomes), or None.
+        out_dir: Folder for ``report.html``, ``report.md``, ``comparison.csv`` and ``figures/``.
+        provenance: Scenarios, seeds, versions, git commit... (shown as given, escaped).
+        trust_threshold: Tacitus-trap threshold for the trust figure (default
+            ``provenance["trust_threshold"]`` when present, else 0.3).
+
+    Returns:
+        Path of ``report.html``.
+    """
+    from analysis import figures as F
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    comparison_df.to_csv(out / "comparison.csv", index=False)
+    scenarios = list(dict.fromkeys(runs_df["scenario"])) if "scenario" in runs_df else []
+    reps = int(runs_df["replicate"].nunique()) if "replicate" in runs_df else 0
+    prov = {"scenarios": scenarios, "replicates per scenario": reps, "runs": len(runs_df),
+            "reference": comparison_df.attrs.get("reference", scenarios[0] if scenarios else ""),
+            "bootstrap": f"BCa, {comparison_df.attrs.get('n_boot', '')} resamples, seed {comparison_df.attrs.get('seed', '')}",
+            "effect size": comparison_df.attrs.get("effect_size", "Cohen's d_z (paired)"), **provenance}
+    if "seed" in runs_df:
+        seeds = sorted(runs_df["seed"].unique().tolist())
+        prov.setdefault("seeds", seeds if len(seeds) <= 20 else f"{seeds[:5]} ... ({len(seeds)} seeds)")
+    outcomes = list(dict.fromkeys(comparison_df["outcome"]))
+    cols = ["scenario", "outcome", "n", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high",
+            "effect_size", "rank", "cost", "cost_effectiveness", "ce_note"]
+    main = Section(
+        "Outcomes by scenario",
+        paragraphs=[
+            "mean with its 95 % t interval over replicates; diff = scenario − reference, paired by replicate"
+            " (common random numbers), with a BCa bootstrap interval; effect_size = Cohen's d_z; rank 1 ="
+            " best; cost_effectiveness = improvement per unit of extra cost vs the reference."
+        ],
+        warnings=list(comparison_df.attrs.get("warnings", [])),
+        tables=[(f"{o}", comparison_df[comparison_df["outcome"] == o][[c for c in cols if c in comparison_df]])
+                for o in outcomes],
+        figures=[("forest", "Paired differences vs the reference with 95 % intervals", F.forest_plot(comparison_df))],
+    )
+    sections = [main]
+    if timeseries_df is not None and len(timeseries_df):
+        ts = Section("Over time")
+        for o in [c for c in outcomes if c in timeseries_df.columns]:
+            ts.figures.append((f"fan_{o}", f"{o}: median with 50 % and 90 % bands", F.fan_chart(timeseries_df, o)))
+        if "mean_trust" in timeseries_df.columns:
+            thr = trust_threshold if trust_threshold is not None else float(provenance.get("trust_threshold", 0.3))
+            ts.figures.append(("trust_trap", f"Mean trust and the Tacitus trap (threshold {thr:g})",
+                               F.trust_trap(timeseries_df, thr)))
+        sections.append(ts)
+    return write_report(out, "Scenario comparison", prov, sections)

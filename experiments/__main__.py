@@ -1,0 +1,43 @@
+"""``python -m experiments sweep ...``: the sweep command without the rest of the govsim CLI.
+
+Useful under MPI: ``mpiexec -n 4 python -m mpi4py.futures -m experiments sweep FILE --out DIR --executor mpi``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from experiments.cli import register
+from sim.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """Sweep runner for govsim experiment files."""
+
+
+def main() -> None:
+    """Run the command; bad input is one line on stderr and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+"""The sweep runner: scenario table → replicate seeds → run function → executor → store.
+
+:func:`run_sweep` turns an experiment into a results folder (see :mod:`experiments.store`).
+Runs are submitted in small batches with a bounded number in flight, so the coordinator never
+holds more than a window of runs; finished runs are flushed to Parquet parts every few seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.design import Design, build_design, unit_problem
+from experiments.executors import ExecutorFactory
+from experiments.spec import ExperimentSpec, load_experiment
+from experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
+from experiments.worker import Result, RunConfig, Task, run_batch
+from sim.errors import InputError
+
+FLUSH_SECONDS = 2.0
+_MAX_BATCH = 256
+_TARGET_BATCH_SECONDS = 0.25
+_TRIES = 2
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for pkg in ("govsim", "mesa", "numpy", "SALib", "pandas", "pyarrow", "scipy", "distributed"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _git_commit(where: Path) -> str | None:
+    try:
+        res = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def _param_kind(spec: ExperimentSpec, name: str) -> str:
+    p = spec.parameters[name]
+    if p.kind == "levels":
+        first = (p.levels or [""])[0]
+        return "bool" if isinstance(first, bool) else "int" if isinstance(first, int) else "float" if isinstance(first, float) else "str"
+    return "int" if p.integer else "float"
+
+
+def design_fingerprint(spec: ExperimentSpec, design: Design) -> str:
+    """Hash of the experiment content and its design points: a folder holds one fingerprint."""
+    import pandas as pd
+
+    h = hashlib.sha256(spec.content_hash().encode())
+    h.update(pd.util.hash_pandas_object(design.points, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def describe_design(spec: ExperimentSpec, design: Design) -> dict[str, Any]:
+    """The manifest's ``design`` entry (what the analysis needs to rebuild the SALib problem)."""
+    ex = spec.experiment
+    return {
+        "name": ex.design,
+        "samples": ex.samples,
+        "N": ex.samples,
+        "n_points": design.n_points,
+        "replicates": ex.replicates,
+        "parameters": [p.describe(n) for n, p in spec.parameters.items()],
+        "second_order": bool(ex.second_order and len(spec.parameters) > 1) if ex.design == "sobol" else None,
+        "num_levels": ex.num_levels if ex.design == "morris" else None,
+        "fast_m": ex.fast_m if ex.design == "fast" else None,
+        "unit_problem": unit_problem(spec),
+        "run_id": "point_id * replicates + replicate",
+    }
+
+
+def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int) -> dict[str, Any]:
+    ex = spec.experiment
+    where = spec.base_dir
+    return {
+        "format": "govsim-sweep/1",
+        "fingerprint": fingerprint,
+        "experiment_file": str(spec.path) if spec.path else None,
+        "experiment_raw": spec.raw,
+        "experiment": spec.model_dump(mode="json"),
+        "model": ex.model,
+        "scenario": str(spec.scenario_path) if spec.scenario_path else None,
+        "outcomes": spec.outcome_names,
+        "timeseries": ex.timeseries,
+        "design": describe_design(spec, design),
+        "seeds": {
+            "root_seed": ex.seed,
+            "sampler_seed": ex.seed,
+            "replicates": ex.replicates,
+            "replicate_seed": "numpy.random.SeedSequence(root_seed).spawn(replicates)[replicate]",
+            "model_rng": "govsim / Mesa class: that SeedSequence as rng; function models: numpy.random.default_rng(it)",
+        },
+        "versions": _versions(),
+        "git_commit": _git_commit(where),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "started": _now(),
+        "resumed": [],
+        "finished": None,
+        "runs_total": total,
+        "runs_done": 0,
+        "runs_failed": 0,
+    }
+
+
+def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
+    ex = spec.experiment
+    return RunConfig(
+        model=ex.model,
+        scenario=str(spec.scenario_path) if spec.scenario_path else None,
+        fixed_json=json.dumps(spec.fixed, sort_keys=True),
+        days=ex.days,
+        steps=ex.steps,
+        outcomes=tuple(spec.outcome_names),
+        timeseries=ex.timeseries,
+        root_seed=ex.seed,
+        run_timeout=run_timeout,
+    )
+
+
+def _tasks(design: Design, replicates: int, done: set[int]) -> Iterator[Task]:
+    """Yield the runs still to do, in run_id order, building each one's params lazily."""
+    cols = [(n, design.points[n].to_numpy()) for n in design.names]
+    for point in range(design.n_points):
+        params: dict[str, Any] | None = None
+        for rep in range(replicates):
+            rid = point * replicates + rep
+            if rid in done:
+                continue
+            if params is None:
+                params = {n: c[point].item() if hasattr(c[point], "item") else c[point] for n, c in cols}
+            yield Task(rid, point, rep, params)
+
+
+class _Progress:
+    """A rich progress bar (runs done, failed, ETA), or nothing."""
+
+    def __init__(self, enabled: bool, total: int, done: int, failed: int, label: str) -> None:
+        self.bar: Any = None
+        if not enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("failed: {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self.bar.start()
+        self.task = self.bar.add_task(label, total=total, completed=done, failed=failed)
+
+    def update(self, done: int, failed: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, failed=failed)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def run_sweep(
+    spec_or_path: ExperimentSpec | str | Path,
+    out: str | Path,
+    executor: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    run_timeout: float | None = None,
+    progress: bool = False,
+) -> Path:
+    """Run (or resume) a sweep into the folder ``out``.
+
+    Args:
+        spec_or_path: An experiment file or a loaded :class:`ExperimentSpec`.
+        out: Results folder; must be empty or absent unless ``resume``.
+        executor: ``serial``, ``processes`` (default), ``dask`` or ``mpi``.
+        workers: Worker count (default: all cores; for ``mpi`` under ``mpiexec``, the other ranks).
+        scheduler: Dask scheduler address (``tcp://HOST:PORT``); default: a local cluster.
+        resume: Continue a sweep interrupted in ``out`` (finished runs are not redone).
+        run_timeout: Seconds after which a run is stopped and recorded as ``timeout``.
+        progress: Show a progress bar.
+
+    Returns:
+        The results folder.
+
+    Raises:
+        InputError: Bad experiment, a folder holding something else, or a folder in use.
+    """
+    spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
+    if run_timeout is not None and run_timeout <= 0:
+        raise InputError("--run-timeout", "run_timeout", f"a positive number of seconds (got {run_timeout})")
+    folder = Path(out)
+    design = build_design(spec)
+    fingerprint = design_fingerprint(spec, design)
+    ex = spec.experiment
+    total = design.n_points * ex.replicates
+    with FolderLock(folder):
+        manifest_path = folder / "manifest.json"
+        others = [p.name for p in folder.iterdir() if p.name != ".lock"]
+        if others and not resume:
+            raise InputError(folder, "", "the output folder is not empty; pass --resume to continue the sweep in it, or choose an empty folder")
+        if others and not manifest_path.exists():
+            raise InputError(folder, "", "the folder is not empty and holds no manifest.json: not a sweep folder; choose an empty folder")
+        if manifest_path.exists():
+            try:
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InputError(manifest_path, "", f"unreadable manifest ({exc})") from None
+            if manifest.get("fingerprint") != fingerprint:
+                raise InputError(
+                    manifest_path,
+                    "fingerprint",
+                    f"the folder holds a different experiment ({manifest.get('experiment', {}).get('experiment', {}).get('name')!r}); use another folder",
+                )
+            manifest["resumed"] = [*manifest.get("resumed", []), _now()]
+        else:
+            manifest = _manifest(spec, design, fingerprint, total)
+            unit_cols = {"point_id": design.points["point_id"].to_numpy()}
+            unit_cols.update({n: design.unit[:, j] for j, n in enumerate(design.names)})
+            import pandas as pd
+            import pyarrow as pa
+
+            atomic_write_table(folder / "design.parquet", pa.Table.from_pandas(design.points, preserve_index=False))
+            atomic_write_table(folder / "design_unit.parquet", pa.Table.from_pandas(pd.DataFrame(unit_cols), preserve_index=False))
+        manifest["finished"] = None
+        atomic_write_json(manifest_path, manifest)
+
+        kinds = {n: _param_kind(spec, n) for n in design.names}
+        store = Store(folder, kinds, spec.outcome_names, ex.timeseries, ex.seed)
+        done = store.finished_run_ids() if resume else set()
+        counts = _dispatch(spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total)
+        final = store.consolidate()
+        manifest.update(
+            runs_done=final["total"],
+            runs_failed=final["failed"] + final["timeout"],
+            runs_timeout=final["timeout"],
+            finished=_now() if counts["complete"] else None,
+            wall_s=round(counts["wall_s"] + manifest.get("wall_s", 0.0), 3),
+        )
+        atomic_write_json(manifest_path, manifest)
+        if not counts["complete"]:
+            raise KeyboardInterrupt
+    return folder
+
+
+def _dispatch(
+    spec: ExperimentSpec,
+    design: Design,
+    store: Store,
+    done: set[int],
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    run_timeout: float | None,
+    progress: bool,
+    total: int,
+) -> dict[str, Any]:
+    """Submit the remaining runs in bounded batches, collect results, flush parts."""
+    config = _run_config(spec, run_timeout)
+    pending = _tasks(design, spec.experiment.replicates, done)
+    n_done = len(done)
+    n_failed = 0
+    t0 = time.perf_counter()
+    buffer: list[tuple[Task, Result]] = []
+    last_flush = time.monotonic()
+    suspects: deque[Task] = deque()
+    tries: dict[int, int] = {}
+    in_flight: dict[Future, list[Task]] = {}
+    per_run = None  # running mean of a run's wall time, to size batches
+    bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
+    complete = False
+    with ExecutorFactory(executor, workers, scheduler) as factory:
+        pool = factory.create()
+        width = factory.n_workers
+        max_in_flight = 1 if executor == "serial" else 2 * width
+        exhausted = False
+        try:
+            while True:
+                # Fill the window: suspects of a crashed worker run alone, one at a time.
+                while len(in_flight) < max_in_flight:
+                    if suspects:
+                        if not in_flight:
+                            task = suspects.popleft()
+                            in_flight[pool.submit(run_batch, config, [task])] = [task]
+                        break
+                    if exhausted:
+                        break
+                    remaining = total - n_done - len(buffer)
+                    size = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
+                    size = max(1, min(size, _MAX_BATCH, remaining // max(1, 2 * width) or 1))
+                    batch = [t for _, t in zip(range(size), pending, strict=False)]
+                    if not batch:
+                        exhausted = True
+                        break
+                    in_flight[pool.submit(run_batch, config, batch)] = batch
+                if not in_flight:
+                    break
+                finished, _ = wait(list(in_flight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in finished:
+                    batch = in_flight.pop(fut)
+                    try:
+                        results = fut.result()
+                    except Exception as exc:  # the worker, not the run, failed (crash, lost worker)
+                        broken = broken or isinstance(exc, BrokenExecutor)
+                        _retry_or_fail(batch, exc, tries, suspects, buffer)
+                        continue
+                    for task, res in zip(batch, results, strict=True):
+                        buffer.append((task, res))
+                        tries.pop(task.run_id, None)
+                    walls = [r.wall_s for r in results]
+                    mean = sum(walls) / len(walls)
+                    per_run = mean if per_run is None else 0.8 * per_run + 0.2 * mean
+                if broken:  # a dead process breaks the whole pool: drain it, start a new one
+                    for fut in list(in_flight):
+                        batch = in_flight.pop(fut)
+                        try:
+                            results = fut.result()
+                        except Exception as exc:
+                            _retry_or_fail(batch, exc, tries, suspects, buffer)
+                        else:  # finished before the pool broke
+                            buffer.extend(zip(batch, results, strict=True))
+                    pool = factory.create()
+                n_now = n_done + len(buffer)
+                failed_now = n_failed + sum(1 for _, r in buffer if r.status != "ok")
+                if buffer and (time.monotonic() - last_flush >= FLUSH_SECONDS or len(buffer) >= 5_000):
+                    store.write_part(buffer)
+                    n_done, n_failed, buffer = n_now, failed_now, []
+                    last_flush = time.monotonic()
+                bar.update(n_now, failed_now)
+            complete = True
+        except KeyboardInterrupt:
+            factory.abort()
+        finally:
+            store.write_part(buffer)  # finished runs are never lost, even on Ctrl-C
+            bar.close()
+    return {"complete": complete, "wall_s": time.perf_counter() - t0}
+
+
+def _retry_or_fail(
+    batch: list[Task], exc: BaseException, tries: dict[int, int], suspects: deque[Task], buffer: list[tuple[Task, Result]]
+) -> None:
+    """A worker died or was lost under these runs: retry each alone, or record it failed after two tries."""
+    for task in batch:
+        tries[task.run_id] = tries.get(task.run_id, 0) + 1
+        if tries[task.run_id] >= _TRIES:
+            msg = f"the worker process died or was lost {_TRIES} times while running this run: {type(exc).__name__}: {exc}"
+            buffer.append((task, Result(task.run_id, "failed", 0.0, {}, " ".join(msg.split()), repr(exc))))
+        else:
+            suspects.append(task)

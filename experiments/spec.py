@@ -1,0 +1,455 @@
+"""Experiment files: a TOML sweep description validated into frozen pydantic models.
+
+An experiment file has three tables that map 1:1 onto the models below:
+
+* ``[experiment]`` — :class:`ExperimentTable` (model, base scenario, design, sizes, seed, outcomes);
+* ``[parameters]`` — dotted path → :class:`ParameterSpec` (bounds, levels or a distribution);
+* ``[fixed]`` — dotted path → value, overrides applied to every run.
+
+:func:`load_experiment` reads and validates a file; every problem is a one-line
+:class:`sim.errors.InputError` naming the file, the dotted key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from sim.errors import InputError, from_validation_error
+
+type Scalar = bool | int | float | str
+type DesignName = Literal["factorial", "lhs", "sobol", "morris", "fast", "points"]
+
+DESIGNS: tuple[str, ...] = ("factorial", "lhs", "sobol", "morris", "fast", "points")
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal", "truncnormal", "triangular", "lognormal")
+GOVSIM = "govsim"
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class ParameterSpec(BaseModel):
+    """How one parameter varies: bounds, levels or a distribution.
+
+    Exactly one of three forms:
+
+    * bounds ``{low, high}`` (optionally ``integer = true``): uniform on ``[low, high]``;
+    * levels ``{levels = [...]}``: a categorical (ints, floats, bools or strings, one type);
+    * distribution ``{dist = "...", ...}``: unit samples mapped through the scipy ``ppf``:
+      ``uniform`` (low, high), ``normal`` (mean, sd), ``truncnormal`` (mean, sd, low, high),
+      ``triangular`` (low, mode, high), ``lognormal`` (mean, sd of the underlying normal).
+
+    Attributes:
+        low: Lower bound (bounds, uniform, truncnormal, triangular).
+        high: Upper bound (bounds, uniform, truncnormal, triangular).
+        integer: Round the scaled value to an integer (bounds only).
+        levels: The categorical levels.
+        dist: Distribution name.
+        mean: Mean (normal, truncnormal, lognormal).
+        sd: Standard deviation (normal, truncnormal, lognormal).
+        mode: Mode (triangular).
+    """
+
+    model_config = _FROZEN
+
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    levels: list[Scalar] | None = Field(default=None, min_length=1)
+    dist: Literal["uniform", "normal", "truncnormal", "triangular", "lognormal"] | None = None
+    mean: float | None = None
+    sd: float | None = Field(default=None, gt=0)
+    mode: float | None = None
+
+    @field_validator("levels")
+    @classmethod
+    def _one_type(cls, v: list[Scalar] | None) -> list[Scalar] | None:
+        if v is None:
+            return v
+        kinds = {type(x) for x in v}
+        if kinds <= {int, float} and float in kinds:
+            return [float(x) for x in v]
+        if len(kinds) != 1:
+            raise ValueError("levels must all have one type (all bools, all numbers or all strings)")
+        if len(set(v)) != len(v):
+            raise ValueError("levels must be distinct")
+        return v
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ParameterSpec:
+        if self.levels is not None:
+            extra = [k for k in ("low", "high", "dist", "mean", "sd", "mode") if getattr(self, k) is not None]
+            if extra or self.integer:
+                raise ValueError(f"levels cannot be combined with {extra or ['integer']}")
+            return self
+        if self.dist is None:
+            if self.low is None or self.high is None:
+                raise ValueError("give {low, high}, {levels = [...]} or {dist = ...}")
+            if any(getattr(self, k) is not None for k in ("mean", "sd", "mode")):
+                raise ValueError("mean/sd/mode need dist = ...")
+            if not self.low < self.high:
+                raise ValueError(f"low must be < high (got low={self.low}, high={self.high})")
+            if self.integer and (self.low != int(self.low) or self.high != int(self.high)):
+                raise ValueError("integer parameters need integer low and high")
+            return self
+        if self.integer:
+            raise ValueError("integer applies to {low, high} parameters only")
+        need = {
+            "uniform": ("low", "high"),
+            "normal": ("mean", "sd"),
+            "truncnormal": ("mean", "sd", "low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "lognormal": ("mean", "sd"),
+        }[self.dist]
+        given = [k for k in ("low", "high", "mean", "sd", "mode") if getattr(self, k) is not None]
+        if sorted(given) != sorted(need):
+            raise ValueError(f"dist = {self.dist!r} takes exactly {', '.join(need)} (got {', '.join(given) or 'none'})")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low must be < high (got low={self.low}, high={self.high})")
+        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+            raise ValueError("triangular needs low <= mode <= high")
+        return self
+
+    @property
+    def kind(self) -> Literal["bounds", "levels", "dist"]:
+        """``bounds``, ``levels`` or ``dist``."""
+        if self.levels is not None:
+            return "levels"
+        return "dist" if self.dist is not None else "bounds"
+
+    def frozen_dist(self) -> Any:
+        """The scipy frozen distribution of a ``dist`` parameter."""
+        from scipy import stats
+
+        match self.dist:
+            case "uniform":
+                return stats.uniform(loc=self.low, scale=self.high - self.low)
+            case "normal":
+                return stats.norm(loc=self.mean, scale=self.sd)
+            case "truncnormal":
+                a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+                return stats.truncnorm(a, b, loc=self.mean, scale=self.sd)
+            case "triangular":
+                width = self.high - self.low
+                return stats.triang((self.mode - self.low) / width, loc=self.low, scale=width)
+            case "lognormal":
+                return stats.lognorm(s=self.sd, scale=math.exp(self.mean))
+        raise ValueError(f"not a distribution parameter: {self!r}")
+
+    def check_values(self) -> list[Scalar]:
+        """Values that span this parameter's range, used to validate the path against a scenario."""
+        if self.levels is not None:
+            return list(self.levels)
+        if self.dist is None:
+            assert self.low is not None and self.high is not None
+            if self.integer:
+                return [int(self.low), int(self.high)]
+            return [self.low, self.high]
+        d = self.frozen_dist()
+        return [float(d.ppf(0.001)), float(d.median()), float(d.ppf(0.999))]
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """A JSON-ready description for the manifest (name, kind, low, high, levels, integer, dist...)."""
+        out: dict[str, Any] = {
+            "name": name,
+            "kind": self.kind,
+            "low": self.low,
+            "high": self.high,
+            "levels": self.levels,
+            "integer": self.integer,
+            "dist": self.dist,
+        }
+        if self.kind == "levels":
+            out["low"], out["high"] = 0, len(self.levels) - 1  # type: ignore[arg-type]
+        if self.kind == "dist":
+            out.update(mean=self.mean, sd=self.sd, mode=self.mode)
+        return out
+
+
+class ExperimentTable(BaseModel):
+    """The ``[experiment]`` table.
+
+    Attributes:
+        name: Experiment name (letters, digits, ``_``, ``-``).
+        description: Free text.
+        model: ``"govsim"`` (default), ``"module:function"`` or ``"module:MesaModelClass"``.
+        scenario: Base scenario file, relative to the experiment file (govsim model only).
+        design: Sampling design.
+        samples: Base sample size N (sobol, morris trajectories, fast, lhs) or levels per bounded
+            parameter (factorial). Ignored by ``points``.
+        replicates: Replicates per design point (common random numbers across points).
+        seed: Root seed of the design sampler and of the replicate seeds.
+        outcomes: Outcomes to keep; empty = every govsim outcome (required for other models).
+        timeseries: Keep the daily time series (govsim and Mesa class models).
+        days: Override ``run.days`` of the scenario (govsim only).
+        steps: Steps to run a Mesa model class.
+        second_order: Sobol: also sample for second-order indices (N(2D+2) rows instead of N(D+2)).
+        num_levels: Morris grid levels.
+        fast_m: FAST interference parameter M (N must exceed 4M²).
+        points: CSV of design points (``points`` design), relative to the experiment file.
+    """
+
+    model_config = _FROZEN
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    model: str = GOVSIM
+    scenario: str | None = None
+    design: DesignName
+    samples: int = Field(default=16, ge=1, le=10_000_000)
+    replicates: int = Field(default=1, ge=1, le=100_000)
+    seed: int = Field(ge=0, lt=2**63)
+    outcomes: list[str] = Field(default_factory=list)
+    timeseries: bool = False
+    days: int | None = Field(default=None, ge=1)
+    steps: int = Field(default=100, ge=0)
+    second_order: bool = True
+    num_levels: int = Field(default=4, ge=2)
+    fast_m: int = Field(default=4, ge=1)
+    points: str | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _model_ref(cls, v: str) -> str:
+        if v != GOVSIM:
+            mod, sep, attr = v.partition(":")
+            if not sep or not mod or not attr:
+                raise ValueError("model must be 'govsim' or 'package.module:callable'")
+        return v
+
+    @model_validator(mode="after")
+    def _design_needs(self) -> ExperimentTable:
+        if self.design == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"sobol needs samples = a power of 2 (got {self.samples})")
+        if self.design == "fast" and self.samples <= 4 * self.fast_m**2:
+            raise ValueError(f"fast needs samples > 4·fast_m² = {4 * self.fast_m**2} (got {self.samples})")
+        if self.design == "points" and not self.points:
+            raise ValueError("design = 'points' needs points = 'file.csv'")
+        if self.design != "points" and self.points:
+            raise ValueError("points = '...' is only for design = 'points'")
+        if self.model == GOVSIM and not self.scenario:
+            raise ValueError("the govsim model needs scenario = 'path/to/scenario.toml'")
+        if self.model != GOVSIM and self.scenario:
+            raise ValueError("scenario is only for model = 'govsim'")
+        if self.model != GOVSIM and not self.outcomes:
+            raise ValueError("outcomes = [...] is required for models other than govsim")
+        if self.model != GOVSIM and self.days is not None:
+            raise ValueError("days is only for model = 'govsim' (use steps for Mesa classes)")
+        return self
+
+
+class ExperimentSpec(BaseModel):
+    """A whole experiment file, validated.
+
+    Attributes:
+        experiment: The ``[experiment]`` table.
+        parameters: Dotted path → how it varies, in file order.
+        fixed: Dotted path → value applied to every run (before the design point's values).
+    """
+
+    model_config = _FROZEN
+
+    experiment: ExperimentTable
+    parameters: dict[str, ParameterSpec] = Field(min_length=1)
+    fixed: dict[str, Any] = Field(default_factory=dict)
+
+    _path: Path | None = PrivateAttr(default=None)
+    _raw: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> ExperimentSpec:
+        both = sorted(set(self.parameters) & set(self.fixed))
+        if both:
+            raise ValueError(f"{both[0]!r} is both varied in [parameters] and set in [fixed]")
+        return self
+
+    # --- derived -----------------------------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        """The experiment file, when loaded from one."""
+        return self._path
+
+    @property
+    def raw(self) -> str:
+        """The experiment file's raw text."""
+        return self._raw
+
+    @property
+    def names(self) -> list[str]:
+        """Varied parameter names (dotted paths) in file order."""
+        return list(self.parameters)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the file are resolved against."""
+        return self._path.parent if self._path is not None else Path.cwd()
+
+    @property
+    def scenario_path(self) -> Path | None:
+        """Absolute path of the base scenario (govsim only)."""
+        s = self.experiment.scenario
+        return None if s is None else (self.base_dir / s).resolve()
+
+    @property
+    def points_path(self) -> Path | None:
+        """Absolute path of the design-points CSV (``points`` design only)."""
+        p = self.experiment.points
+        return None if p is None else (self.base_dir / p).resolve()
+
+    @cached_property
+    def outcome_names(self) -> list[str]:
+        """Outcomes kept in the runs table."""
+        if self.experiment.outcomes:
+            return list(self.experiment.outcomes)
+        from sim.metrics import OUTCOME_NAMES
+
+        return list(OUTCOME_NAMES)
+
+    def content_hash(self) -> str:
+        """Hash of what determines the results: parsed content, scenario and points files.
+
+        Comments and formatting of the experiment file do not change it.
+        """
+        h = hashlib.sha256()
+        h.update(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode())
+        for p in (self.scenario_path, self.points_path):
+            if p is not None and p.exists():
+                h.update(p.read_bytes())
+        return h.hexdigest()
+
+
+def _input_error_from(err: ValidationError, file: Path | str) -> InputError:
+    from sim.errors import _dotted  # the same dotting rule as the scenario errors
+
+    loc = list(err.errors(include_url=False)[0].get("loc", ()))
+    # Quote dotted parameter paths so `parameters."policy.x".low` stays unambiguous.
+    if len(loc) >= 2 and loc[0] in ("parameters", "fixed") and "." in str(loc[1]):
+        loc[1] = f'"{loc[1]}"'
+    return InputError(file, _dotted(tuple(loc)), from_validation_error(err, file).allowed)
+
+
+def parse_experiment(data: dict[str, Any], file: Path | str = "<experiment>", raw: str = "") -> ExperimentSpec:
+    """Validate a parsed TOML dict into an :class:`ExperimentSpec` (no file-system checks).
+
+    Raises:
+        InputError: On any unknown key, wrong type or value out of range.
+    """
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as err:
+        raise _input_error_from(err, file) from None
+    if not isinstance(file, str) or not file.startswith("<"):
+        spec._path = Path(file).resolve()
+    spec._raw = raw
+    return spec
+
+
+def load_experiment(path: str | Path, *, check: bool = True) -> ExperimentSpec:
+    """Read, parse and validate an experiment file.
+
+    With ``check`` (the default) the file is also checked against the world: the scenario and
+    points files exist, every parameter path and every ``[fixed]`` override is accepted by the
+    base scenario over the parameter's whole range (``sim.apply_overrides``), outcome names are
+    known, and a ``module:callable`` model imports. Importing that module runs its code: only
+    load experiment files you trust.
+
+    Raises:
+        InputError: One line naming the file, the dotted key and what is allowed.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, "", f"cannot read the file ({exc})") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, "", f"malformed TOML: {exc}") from None
+    spec = parse_experiment(data, path, raw)
+    if check:
+        check_experiment(spec)
+    return spec
+
+
+def check_experiment(spec: ExperimentSpec) -> None:
+    """Check an experiment against the files and the model it names (see :func:`load_experiment`).
+
+    Raises:
+        InputError: On the first problem found.
+    """
+    file = spec.path or "<experiment>"
+    ex = spec.experiment
+    if spec.points_path is not None and not spec.points_path.is_file():
+        raise InputError(file, "experiment.points", f"file not found: {spec.points_path}")
+    if ex.model == GOVSIM:
+        _check_govsim(spec, file)
+    else:
+        try:
+            resolve_model(ex.model)
+        except InputError as exc:
+            raise InputError(file, "experiment.model", exc.allowed) from None
+    if ex.design == "points":
+        from experiments.design import read_points
+
+        read_points(spec)  # raises InputError naming the CSV
+
+
+def _check_govsim(spec: ExperimentSpec, file: Path | str) -> None:
+    ex = spec.experiment
+    scen = spec.scenario_path
+    assert scen is not None
+    if not scen.is_file():
+        raise InputError(file, "experiment.scenario", f"scenario file not found: {scen}")
+    from sim import apply_overrides, load_scenario
+    from sim.metrics import OUTCOME_NAMES
+
+    base = load_scenario(scen)
+    for name in ex.outcomes:
+        if name not in OUTCOME_NAMES:
+            raise InputError(file, "experiment.outcomes", f"unknown outcome {name!r}; allowed: {', '.join(OUTCOME_NAMES)}")
+    if ex.days is not None:
+        try:
+            apply_overrides(base, {"run.days": ex.days})
+        except InputError as exc:
+            raise InputError(file, "experiment.days", exc.allowed) from None
+    try:
+        fixed_spec = apply_overrides(base, dict(spec.fixed)) if spec.fixed else base
+    except InputError as exc:
+        key = f'fixed."{exc.key}"' if exc.key else "fixed"
+        raise InputError(file, key, exc.allowed) from None
+    for name, p in spec.parameters.items():
+        for value in p.check_values():
+            try:
+                apply_overrides(fixed_spec, {name: value})
+            except InputError as exc:
+                raise InputError(file, f'parameters."{name}"', f"{exc.allowed} (checked value {value!r})") from None
+
+
+def resolve_model(ref: str) -> Any:
+    """Import ``module:attr`` and return the attribute (a function or a Mesa model class).
+
+    Raises:
+        InputError: When the module or attribute cannot be found, or it is not callable.
+    """
+    mod_name, _, attr = ref.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise InputError("<model>", "experiment.model", f"cannot import module {mod_name!r}: {exc}") from None
+    obj = mod
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise InputError("<model>", "experiment.model", f"module {mod_name!r} has no attribute {attr!r}")
+    if not callable(obj):
+        raise InputError("<model>", "experiment.model", f"{ref!r} is not callable")
+    return obj

@@ -1,0 +1,260 @@
+"""The run function: what a worker does with one batch of runs.
+
+This is the ``RunConfiguration`` of Mesa 4's sweep runner, done by hand: build the model for
+each run, run it, extract the outcomes. It runs wherever the executor puts it (this process, a
+spawned process, a Dask worker, an MPI rank), so everything here is module-level and picklable,
+and each worker resolves and caches the model once per configuration.
+
+Seeds: run ``(point_id, replicate)`` receives ``numpy.random.SeedSequence(root_seed,
+spawn_key=(replicate,))``, which is exactly ``SeedSequence(root_seed).spawn(replicates)[replicate]``:
+the same seed at every design point (common random numbers). The govsim model and Mesa model
+classes get that ``SeedSequence`` as ``rng``; function models get
+``numpy.random.default_rng(that SeedSequence)``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+type Runner = Callable[[dict[str, Any], np.random.SeedSequence], tuple[dict[str, float], Any]]
+
+
+class RunTimeout(BaseException):  # noqa: N818 - a BaseException so a model's `except Exception` cannot swallow it
+    """Raised inside a run that exceeded its time limit."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a worker needs besides the design point (small, picklable, hashable).
+
+    Attributes:
+        model: ``"govsim"``, ``"module:function"`` or ``"module:Class"``.
+        scenario: Absolute path of the base scenario (govsim).
+        fixed_json: ``[fixed]`` overrides, as canonical JSON.
+        days: Days override (govsim).
+        steps: Steps for a Mesa model class.
+        outcomes: Outcomes to extract.
+        timeseries: Return the daily time series.
+        root_seed: The experiment's root seed.
+        run_timeout: Seconds before a run is stopped and recorded as ``timeout``.
+    """
+
+    model: str
+    scenario: str | None
+    fixed_json: str
+    days: int | None
+    steps: int
+    outcomes: tuple[str, ...]
+    timeseries: bool
+    root_seed: int
+    run_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: a design point and a replicate."""
+
+    run_id: int
+    point_id: int
+    replicate: int
+    params: dict[str, Any] = field(hash=False)
+
+
+@dataclass
+class Result:
+    """What a run sends back to the coordinator.
+
+    Attributes:
+        run_id: The run.
+        status: ``ok``, ``failed`` or ``timeout``.
+        wall_s: Wall-clock seconds of the run.
+        outcomes: Outcome values (empty unless ``ok``).
+        error: One-line error (failed/timeout).
+        traceback: Full traceback (failed/timeout).
+        timeseries: ``{"day": array, outcome: array, ...}`` when asked.
+    """
+
+    run_id: int
+    status: str
+    wall_s: float
+    outcomes: dict[str, float]
+    error: str = ""
+    traceback: str = ""
+    timeseries: dict[str, np.ndarray] | None = None
+
+
+def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
+    """The seed of replicate ``r``: ``SeedSequence(root_seed).spawn(R)[r]`` for any ``R > r``."""
+    return np.random.SeedSequence(root_seed, spawn_key=(replicate,))
+
+
+_RUNNERS: dict[RunConfig, Runner] = {}
+
+
+def run_batch(config: RunConfig, tasks: list[Task]) -> list[Result]:
+    """Run a batch of runs; a run that raises or times out is recorded, never propagated."""
+    runner = _RUNNERS.get(config)
+    if runner is None:
+        runner = _RUNNERS[config] = _make_runner(config)
+    return [_run_one(config, runner, t) for t in tasks]
+
+
+def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
+    t0 = time.perf_counter()
+    try:
+        with _deadline(config.run_timeout):
+            summary, ts = runner(dict(task.params), replicate_seed(config.root_seed, task.replicate))
+            outcomes = _extract(summary, config.outcomes)
+            series = _series(ts, config.outcomes) if config.timeseries else None
+    except RunTimeout:
+        wall = time.perf_counter() - t0
+        return Result(task.run_id, "timeout", wall, {}, f"run exceeded {config.run_timeout} s", traceback.format_exc())
+    except Exception as exc:
+        wall = time.perf_counter() - t0
+        err = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return Result(task.run_id, "failed", wall, {}, err, traceback.format_exc())
+    return Result(task.run_id, "ok", time.perf_counter() - t0, outcomes, timeseries=series)
+
+
+def _extract(summary: Any, names: tuple[str, ...]) -> dict[str, float]:
+    if not isinstance(summary, dict):
+        raise TypeError(f"the model must return a dict of outcomes, got {type(summary).__name__}")
+    missing = [n for n in names if n not in summary]
+    if missing:
+        raise KeyError(f"model returned no outcome {missing[0]!r} (it returned: {', '.join(map(str, summary))})")
+    return {n: float(summary[n]) for n in names}
+
+
+def _series(ts: Any, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    if ts is None:
+        return None
+    import pandas as pd
+
+    if not isinstance(ts, pd.DataFrame):
+        raise TypeError(f"the time series must be a pandas DataFrame, got {type(ts).__name__}")
+    days = ts["day"].to_numpy() if "day" in ts.columns else ts.index.to_numpy()
+    out = {"day": np.asarray(days).astype(np.int64)}
+    for n in names:
+        out[n] = ts[n].to_numpy(dtype=float) if n in ts.columns else np.full(len(ts), np.nan)
+    return out
+
+
+# --- model adapters ---------------------------------------------------------------------------
+
+
+def _make_runner(config: RunConfig) -> Runner:
+    fixed = json.loads(config.fixed_json)
+    if config.model == "govsim":
+        return _govsim_runner(config, fixed)
+    from experiments.spec import resolve_model
+
+    target = resolve_model(config.model)
+    if isinstance(target, type):
+        return _mesa_runner(target, config, fixed)
+    return _function_runner(target, fixed)
+
+
+def _govsim_runner(config: RunConfig, fixed: dict[str, Any]) -> Runner:
+    from sim import apply_overrides, load_scenario, simulate
+
+    assert config.scenario is not None
+    base = load_scenario(config.scenario)
+    if fixed:
+        base = apply_overrides(base, fixed)
+
+    def run(params: dict[str, Any], seed: np.random.SeedSequence) -> tuple[dict[str, float], Any]:
+        spec = apply_overrides(base, params)
+        return simulate(spec, rng=seed, days=config.days, timeseries=config.timeseries)
+
+    return run
+
+
+def _function_runner(fn: Callable[..., Any], fixed: dict[str, Any]) -> Runner:
+    def run(params: dict[str, Any], seed: np.random.SeedSequence) -> tuple[dict[str, float], Any]:
+        out = fn({**fixed, **params}, np.random.default_rng(seed))
+        if isinstance(out, tuple):  # (summary, timeseries DataFrame)
+            return out[0], out[1]
+        return out, None
+
+    return run
+
+
+def _mesa_runner(cls: type, config: RunConfig, fixed: dict[str, Any]) -> Runner:
+    def run(params: dict[str, Any], seed: np.random.SeedSequence) -> tuple[dict[str, float], Any]:
+        model = cls(**{**fixed, **params}, rng=seed)
+        for _ in range(config.steps):
+            if not model.running:
+                break
+            model.step()
+        ts = None
+        dc = getattr(model, "datacollector", None)
+        if dc is not None and (config.timeseries or not hasattr(model, "summary")):
+            ts = dc.get_model_vars_dataframe()
+        if hasattr(model, "summary"):
+            summary = dict(model.summary())
+        elif ts is not None and len(ts):
+            summary = {k: v for k, v in ts.iloc[-1].items()}
+        else:
+            raise AttributeError(f"{cls.__name__} has neither summary() nor a datacollector with model vars")
+        return summary, ts
+
+    return run
+
+
+# --- time limits ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`RunTimeout` in this thread after ``seconds``.
+
+    In the main thread (process pools, MPI ranks, the serial executor) this is ``SIGALRM``,
+    which also interrupts sleeps and most blocking calls. In other threads (Dask workers) an
+    asynchronous exception is injected, which takes effect at the next Python bytecode: a run
+    stuck inside one long C call is stopped only when that call returns.
+    """
+    if not seconds:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+
+        def _alarm(signum: int, frame: Any) -> None:
+            raise RunTimeout
+
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False}
+
+    def _inject() -> None:
+        with lock:
+            if not state["done"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(RunTimeout))
+
+    timer = threading.Timer(seconds, _inject)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()

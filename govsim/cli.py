@@ -1,0 +1,204 @@
+"""The ``govsim`` command line: run, validate, compare, demo, sweep, analyze.
+
+Bad input of any kind ends in one line on standard error naming the file, the key and what is
+allowed, with exit status 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.errors import InputError
+
+app = typer.Typer(
+    name="govsim",
+    help="Agent-based simulation of municipal social governance (市域社会治理) on Mesa 3.5.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario field: DOTTED.KEY=VALUE (repeatable)."),
+]
+
+
+def _prepare_out(out: Path) -> Path:
+    """Create the output folder, refusing a path that is a file or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out", "is a file; an output folder is needed")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, "--out", f"cannot create the folder ({exc.strerror})") from None
+    probe = out / ".govsim-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(out, "--out", f"folder is not writable ({exc.strerror})") from None
+    return out
+
+
+def _load(path: Path, sets: list[str] | None, days: int | None = None):
+    from sim.scenario import apply_overrides, load_scenario, parse_set_options
+
+    spec = load_scenario(path)
+    overrides = parse_set_options(sets or [])
+    if days is not None:
+        overrides["run.days"] = days
+    return apply_overrides(spec, overrides) if overrides else spec
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 1,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's run.days).",
+                                             min=1, max=3650)] = None,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet and summary.json here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Run one scenario and print its outcomes."""
+    from govsim.runio import print_summary, write_run
+
+    spec = _load(scenario, set_, days)
+    if out is not None:
+        _prepare_out(out)
+    from sim.model import GovernanceModel
+
+    model = GovernanceModel(spec, rng=seed)
+    model.run_for(spec.run.days)
+    summary = model.summary()
+    if not quiet:
+        print_summary(spec, summary, seed)
+    if out is not None:
+        write_run(out, spec, summary, model.timeseries(), seed)
+        if not quiet:
+            typer.echo(f"wrote {out / 'timeseries.parquet'} and {out / 'summary.json'}")
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment TOML file.")]) -> None:
+    """Check a scenario or experiment file without running it."""
+    from sim.scenario import _read_toml, load_scenario
+
+    data = _read_toml(file)
+    if "experiment" in data:
+        from experiments.spec import load_experiment
+
+        exp = load_experiment(file)
+        typer.echo(f"{file}: valid experiment '{exp.experiment.name}'")
+        return
+    spec = load_scenario(file)
+    typer.echo(f"{file}: valid scenario '{spec.run.name}' ({spec.world.population} residents, {spec.run.days} days)")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the reference.")],
+    replicates: Annotated[int, typer.Option(help="Replicates per scenario (same seeds for all).", min=2,
+                                            max=10_000)] = 10,
+    seed: Annotated[int, typer.Option(help="Root seed of the replicate seeds.", min=0)] = 20261129,
+    days: Annotated[int | None, typer.Option(help="Days to simulate.", min=1, max=3650)] = None,
+    set_: SetOpt = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores; 1 = in process).",
+                                                min=1)] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    outcomes: Annotated[list[str] | None, typer.Option("--outcome", help="Outcomes to print (default: main ones).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Compare scenarios under common random numbers: means, intervals and paired differences."""
+    from govsim.compare import run_compare
+
+    if len(scenarios) < 1:
+        raise InputError("compare", "SCENARIOS", "give at least one scenario file")
+    specs = [_load(p, set_, days) for p in scenarios]
+    _prepare_out(out)
+    run_compare(specs, [str(p) for p in scenarios], replicates=replicates, seed=seed, workers=workers, out=out,
+                outcomes=outcomes, quiet=quiet)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/demo"),
+    replicates: Annotated[int, typer.Option(min=2, max=1000)] = 8,
+) -> None:
+    """The main job on the embedded default: a baseline year, then baseline vs reform options."""
+    from govsim.demo import run_demo
+
+    _prepare_out(out)
+    run_demo(out, replicates=replicates)
+
+
+# sweep commands register here
+# analysis commands register here
+
+
+def _register_optional() -> None:
+    """Commands that live in the experiments and analysis packages."""
+    for module in ("experiments.cli", "analysis.cli"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app)
+
+
+_register_optional()
+
+
+def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
+    """The click exception class ``name`` from click and from typer's vendored copy, whichever exist."""
+    found: list[type[BaseException]] = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        cls = getattr(mod, name, None)
+        if cls is not None and cls not in found:
+            found.append(cls)
+    return tuple(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning bad input into one line and exit status 2."""
+    usage, no_args = _click_exceptions("UsageError"), _click_exceptions("NoArgsIsHelpError")
+    abort, exit_ = _click_exceptions("Abort"), _click_exceptions("Exit")
+    try:
+        app(args=argv, standalone_mode=False, prog_name="govsim")
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except no_args:
+        return 0
+    except usage as exc:
+        msg = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "govsim"
+        typer.echo(f"error: {where}: {msg}", err=True)
+        return 2
+    except abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except exit_ as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""``govsim compare``: scenarios under common random numbers, with intervals and paired differences."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from govsim.runio import atomic_write_bytes, atomic_write_parquet, fmt
+from sim.metrics import ALL_OUTCOME_NAMES, OUTCOMES
+from sim.scenario import ScenarioSpec
+
+MAIN_OUTCOMES = ("share_left_city", "share_settled_by_street", "share_settled_by_community",
+                 "mean_resolution_days", "mean_trust", "participation_rate", "issues_detected_early", "cost")
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """Replicate seeds from ``SeedSequence(seed).spawn``; the same for every scenario (common random numbers)."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(replicates)]
+
+
+def _one(args: tuple[dict, int, int, bool]) -> tuple[dict[str, float], pd.DataFrame | None]:
+    from sim.model import simulate
+    from sim.scenario import ScenarioSpec
+
+    spec_dict, seed, days, want_ts = args
+    spec = ScenarioSpec.model_validate(spec_dict)
+    return simulate(spec, rng=seed, days=days, timeseries=want_ts)
+
+
+class _Serial(Executor):
+    def map(self, fn, *iterables, timeout=None, chunksize=1):  # noqa: D102
+        return map(fn, *iterables)
+
+
+def run_replicates(specs: list[ScenarioSpec], seeds: list[int], workers: int | None = None,
+                   timeseries: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run every scenario with every seed; returns the runs table (and daily series if asked)."""
+    jobs = [(s.to_dict(), seed, s.run.days, timeseries) for s in specs for seed in seeds]
+    n_workers = workers or os.cpu_count() or 1
+    executor: Executor = _Serial() if n_workers == 1 or len(jobs) == 1 else ProcessPoolExecutor(
+        max_workers=min(n_workers, len(jobs)))
+    with executor:
+        results = list(executor.map(_one, jobs, chunksize=1))
+    rows, series = [], []
+    for (spec_dict, seed, _, _), (summary, ts) in zip(jobs, results, strict=True):
+        name = spec_dict["run"]["name"]
+        rep = seeds.index(seed)
+        rows.append({"scenario": name, "replicate": rep, "seed": seed, **summary})
+        if ts is not None:
+            ts = ts.copy()
+            ts.insert(0, "replicate", rep)
+            ts.insert(0, "scenario", name)
+            series.append(ts)
+    return pd.DataFrame(rows), (pd.concat(series, ignore_index=True) if series else None)
+
+
+def _t_interval(x: np.ndarray) -> tuple[float, float, float]:
+    m = float(np.mean(x))
+    if len(x) < 2 or np.allclose(x, x[0]):
+        return m, m, m
+    half = float(stats.t.ppf(0.975, len(x) - 1) * stats.sem(x))
+    return m, m - half, m + half
+
+
+def comparison_table(runs: pd.DataFrame, outcomes: list[str] | tuple[str, ...] = ALL_OUTCOME_NAMES) -> pd.DataFrame:
+    """Per scenario and outcome: mean with 95 % t-interval, and the paired difference from the first scenario.
+
+    Differences are paired by replicate (same seed), so common random numbers cancel shared noise.
+    """
+    names = list(dict.fromkeys(runs["scenario"]))
+    ref = runs[runs["scenario"] == names[0]].sort_values("replicate").set_index("replicate")
+    rows = []
+    for name in names:
+        cur = runs[runs["scenario"] == name].sort_values("replicate").set_index("replicate")
+        for o in outcomes:
+            m, lo, hi = _t_interval(cur[o].to_numpy(float))
+            d = (cur[o] - ref[o]).dropna().to_numpy(float)
+            dm, dlo, dhi = _t_interval(d) if name != names[0] else (0.0, 0.0, 0.0)
+            rows.append({"scenario": name, "outcome": o, "mean": m, "ci_low": lo, "ci_high": hi,
+                         "diff": dm, "diff_ci_low": dlo, "diff_ci_high": dhi})
+    return pd.DataFrame(rows)
+
+
+def print_comparison(table: pd.DataFrame, outcomes: list[str] | tuple[str, ...], replicates: int) -> None:
+    """Print the comparison as one rich table per outcome group."""
+    from rich.console import Console
+    from rich.table import Table
+
+    names = list(dict.fromkeys(table["scenario"]))
+    t = Table(title=f"{len(names)} scenarios × {replicates} replicates (common random numbers); "
+                    "mean [95 % CI]; Δ vs first [95 % CI]")
+    t.add_column("outcome")
+    for n in names:
+        t.add_column(n, justify="right")
+    for o in outcomes:
+        cells = []
+        for n in names:
+            r = table[(table.scenario == n) & (table.outcome == o)].iloc[0]
+            cell = f"{fmt(r['mean'])} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
+            if n != names[0]:
+                sig = r.diff_ci_low > 0 or r.diff_ci_high < 0
+                better = OUTCOMES[o].better if o in OUTCOMES else "neither"
+                good = (r["diff"] < 0) if better == "lower" else (r["diff"] > 0) if better == "higher" else None
+                colour = "" if not sig or good is None else ("green" if good else "red")
+                d = f"Δ {r['diff']:+.3g} [{r.diff_ci_low:+.3g}, {r.diff_ci_high:+.3g}]"
+                cell += "\n" + (f"[{colour}]{d}[/{colour}]" if colour else d)
+            cells.append(cell)
+        t.add_row(o, *cells)
+    Console().print(t)
+
+
+def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, seed: int, workers: int | None,
+                out: Path, outcomes: list[str] | None = None, quiet: bool = False,
+                timeseries: bool = True) -> pd.DataFrame:
+    """Run the comparison, print it and write ``comparison.csv``, ``runs.parquet`` (and the report)."""
+    from sim.errors import InputError
+
+    names = [s.run.name for s in specs]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputError(files[names.index(dup)], "run.name",
+                         f"two scenarios are both named '{dup}'; give each a distinct run.name (or --set run.name=...)")
+    show = list(outcomes or MAIN_OUTCOMES)
+    for o in show:
+        if o not in ALL_OUTCOME_NAMES:
+            raise InputError("--outcome", o, "unknown outcome; allowed: " + ", ".join(ALL_OUTCOME_NAMES))
+    seeds = replicate_seeds(seed, replicates)
+    runs, ts = run_replicates(specs, seeds, workers, timeseries=timeseries)
+    table = comparison_table(runs)
+    atomic_write_parquet(out / "runs.parquet", runs)
+    if ts is not None:
+        atomic_write_parquet(out / "timeseries.parquet", ts)
+    atomic_write_bytes(out / "comparison.csv", table.to_csv(index=False).encode("utf-8"))
+    if not quiet:
+        print_comparison(table, show, replicates)
+        print(f"wrote {out / 'comparison.csv'} and {out / 'runs.parquet'}")
+    return table

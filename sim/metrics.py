@@ -1,0 +1,162 @@
+"""The outcome registry: one declaration per outcome feeds the DataCollector, run summaries, sweeps
+and the dashboard.
+
+Counts are cumulative from day 0 (so the conservation identity holds on every row); shares are
+ratios of cumulative counts; state variables (``open_issues``, ``mean_trust``, ``share_low_trust``,
+``participation_rate``) are the value at the end of the day. A run's summary is the last row.
+
+Conservation, at every step::
+
+    issues_arisen == settled_self + settled_community + settled_street + settled_district
+                     + settled_city + left_city + abandoned + open_issues
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import GovernanceModel
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome: its name, meaning, unit and which direction is better."""
+
+    name: str
+    description: str
+    unit: str
+    better: Literal["lower", "higher", "neither"]
+    fn: Callable[[GovernanceModel], float]
+
+
+def _closed(m: GovernanceModel) -> int:
+    c = m.counts
+    return c.settled_total + c.left_city + c.abandoned
+
+
+def _share(num: float, den: float) -> float:
+    return float(num) / den if den > 0 else 0.0
+
+
+def _p90(m: GovernanceModel) -> float:
+    hist = m.counts.resolution_hist
+    total = hist.sum()
+    if total == 0:
+        return 0.0
+    return float(np.searchsorted(np.cumsum(hist), 0.9 * total))
+
+
+def _gini(values: np.ndarray) -> float:
+    v = np.sort(values.astype(float))
+    n = len(v)
+    if n < 2 or v.sum() <= 0:
+        return 0.0
+    idx = np.arange(1, n + 1)
+    return float((2 * idx - n - 1).dot(v) / (n * v.sum()))
+
+
+def _service_inequality(m: GovernanceModel) -> float:
+    closed = m.counts.community_closed
+    ok = closed > 0
+    if ok.sum() < 2:
+        return 0.0
+    return _gini(m.counts.community_settled[ok] / closed[ok])
+
+
+OUTCOMES: dict[str, Outcome] = {
+    o.name: o
+    for o in [
+        Outcome("issues_arisen", "Issues (disputes and demands) that have arisen", "issues", "neither",
+                lambda m: m.counts.arisen),
+        Outcome("issues_reported", "Issues residents reported themselves (any channel, petitions included)",
+                "issues", "neither", lambda m: m.counts.reported),
+        Outcome("issues_detected_early", "Issues found by grid members, building heads, party members or early "
+                "warning before the resident reported them", "issues", "higher", lambda m: m.counts.detected_early),
+        Outcome("settled_self", "Settled by self-governance (building heads, councils, neighbours)", "issues",
+                "higher", lambda m: m.counts.settled[0]),
+        Outcome("settled_community", "Settled by the community (mediators, workers, grid members)", "issues",
+                "higher", lambda m: m.counts.settled[1]),
+        Outcome("settled_street", "Settled by the street office", "issues", "neither", lambda m: m.counts.settled[2]),
+        Outcome("settled_district", "Settled by district departments", "issues", "neither",
+                lambda m: m.counts.settled[3]),
+        Outcome("settled_city", "Settled by city coordination", "issues", "neither", lambda m: m.counts.settled[4]),
+        Outcome("left_city", "Issues that left the city (petitions beyond it): the failure state", "issues", "lower",
+                lambda m: m.counts.left_city),
+        Outcome("abandoned", "Issues whose resident gave up unsettled", "issues", "lower", lambda m: m.counts.abandoned),
+        Outcome("open_issues", "Issues not yet closed (latent, queued, in handling or referred)", "issues", "lower",
+                lambda m: m.counts.open),
+        Outcome("share_settled_by_community", "Share of closed issues settled at or below community "
+                "(小事不出村)", "share", "higher",
+                lambda m: _share(m.counts.settled[0] + m.counts.settled[1], _closed(m))),
+        Outcome("share_settled_by_street", "Share of closed issues settled at or below street (大事不出镇)",
+                "share", "higher", lambda m: _share(sum(m.counts.settled[:3]), _closed(m))),
+        Outcome("share_left_city", "Share of closed issues that left the city", "share", "lower",
+                lambda m: _share(m.counts.left_city, _closed(m))),
+        Outcome("mean_resolution_days", "Mean days from arising to settlement, over settled issues", "days", "lower",
+                lambda m: _share(m.counts.resolution_days_sum, m.counts.settled_total)),
+        Outcome("p90_resolution_days", "90th percentile of days from arising to settlement", "days", "lower", _p90),
+        Outcome("mean_trust", "Mean trust of residents in local government", "0–1", "higher",
+                lambda m: m.residents.mean_trust()),
+        Outcome("share_low_trust", "Share of residents below the Tacitus threshold", "share", "lower",
+                lambda m: m.residents.share_low_trust()),
+        Outcome("participation_rate", "Mean willingness of residents to take part in community affairs",
+                "probability", "higher", lambda m: m.residents.participation_rate(m.time)),
+        Outcome("staff_utilisation", "Cases taken up over case capacity offered by all offices", "share", "neither",
+                lambda m: _share(m.counts.cases_taken, m.counts.capacity_offered)),
+        Outcome("cost", "Cost so far of staff and levers", "万元 (10,000 yuan)", "lower",
+                lambda m: m.yearly_cost * m.time / 365.0),
+        Outcome("service_inequality", "Gini coefficient across communities of the share of their closed issues "
+                "that were settled", "Gini 0–1", "lower", _service_inequality),
+    ]
+}
+
+OUTCOME_NAMES: tuple[str, ...] = tuple(OUTCOMES)
+
+# Extra outcomes kept for calibration and validation (not part of the fixed contract list above).
+EXTRA_OUTCOMES: dict[str, Outcome] = {
+    o.name: o
+    for o in [
+        Outcome("bounces", "Referrals sent to the wrong department (推诿)", "bounces", "lower",
+                lambda m: m.counts.bounces),
+        Outcome("escalations", "Times residents escalated on their own", "escalations", "lower",
+                lambda m: m.counts.escalations),
+        Outcome("mediation_success_rate", "Settled share of cases taken up at community and street (T1)", "share",
+                "higher", lambda m: _share(m.counts.settled[1] + m.counts.settled[2],
+                                           m.counts.attempts[1] + m.counts.attempts[2])),
+        Outcome("satisfaction_community", "Satisfying share of settlement experiences at community level", "share",
+                "higher", lambda m: _share(m.counts.satisfied[1], m.counts.experiences[1])),
+        Outcome("satisfaction_street", "Satisfying share of settlement experiences at street level", "share",
+                "higher", lambda m: _share(m.counts.satisfied[2], m.counts.experiences[2])),
+        Outcome("satisfaction_district", "Satisfying share of settlement experiences at district level", "share",
+                "higher", lambda m: _share(m.counts.satisfied[3], m.counts.experiences[3])),
+        Outcome("satisfaction_city", "Satisfying share of settlement experiences at city level", "share",
+                "higher", lambda m: _share(m.counts.satisfied[4], m.counts.experiences[4])),
+        Outcome("disputes_per_1000", "Disputes (all but public-service demands) per 1,000 residents per year (T4)",
+                "per 1,000 per year", "neither",
+                lambda m: _share(m.counts.disputes * 1000.0 * 365.0, m.population * max(m.time, 1.0))),
+        Outcome("cases_per_mediator", "Cases taken up per community and street mediator per year (T5)",
+                "cases per year", "neither",
+                lambda m: _share((m.counts.attempts[1] + m.counts.attempts[2]) * 365.0,
+                                 m.n_mediators * max(m.time, 1.0))),
+        Outcome("left_city_hard_share", "Share of issues that left the city that were land/demolition or labour",
+                "share", "neither", lambda m: _share(m.counts.left_city_hard, m.counts.left_city)),
+    ]
+}
+
+ALL_OUTCOMES: dict[str, Outcome] = {**OUTCOMES, **EXTRA_OUTCOMES}
+ALL_OUTCOME_NAMES: tuple[str, ...] = tuple(ALL_OUTCOMES)
+
+
+def model_reporters() -> dict[str, Callable[[GovernanceModel], float]]:
+    """Reporters for Mesa's DataCollector, one per outcome."""
+    return {name: o.fn for name, o in ALL_OUTCOMES.items()}
+
+
+def summarise(model: GovernanceModel) -> dict[str, float]:
+    """Every outcome's current value."""
+    return {name: float(o.fn(model)) for name, o in ALL_OUTCOMES.items()}

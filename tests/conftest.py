@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import ScenarioSpec, apply_overrides
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def small_spec() -> ScenarioSpec:
+    """A small city that runs a year in well under a second."""
+    return apply_overrides(ScenarioSpec(), {"world.population": 3000, "run.days": 120}, "test")
+
+
+def small(**overrides) -> ScenarioSpec:
+    base = {"world.population": 3000, "run.days": 120}
+    base.update(overrides)
+    return apply_overrides(ScenarioSpec(), base, "test")

@@ -1,0 +1,164 @@
+"""Reports are self-contained and complete; the analyze command writes what it promises."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from analysis import synthetic as syn
+from analysis.cli import register
+from analysis.compare import compare_runs
+from analysis.report import write_comparison_report
+from analysis.sensitivity import TABLE_COLUMNS
+from sim.errors import InputError
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(html_text):
+    p = _Collect()
+    p.feed(html_text)
+    return p.tags
+
+
+def assert_self_contained(html_text):
+    tags = _parse(html_text)
+    imgs = [a for t, a in tags if t == "img"]
+    assert imgs and all(a["src"].startswith("data:image/png;base64,") for a in imgs)
+    assert not [t for t, a in tags if t in ("script", "link", "iframe", "object")]
+    for _t, attrs in tags:
+        for k, v in attrs.items():
+            if k in ("src", "href"):
+                assert not re.match(r"\s*(https?:)?//", v or ""), (k, v)
+    assert "http://" not in html_text and "https://" not in html_text
+    assert "@import" not in html_text and "url(" not in html_text
+    return tags
+
+
+@pytest.fixture(scope="module")
+def comparison_inputs():
+    rng = np.random.default_rng(0)
+    rows = []
+    for s, e in (("baseline", 0.0), ("<script>alert(1)</script>", 0.1)):
+        for r in range(6):
+            trust = 0.5 + e + np.cumsum(rng.normal(0, 0.01, 20))
+            rows.append(pd.DataFrame({"scenario": s, "replicate": r, "seed": 100 + r, "day": np.arange(20),
+                                      "mean_trust": trust, "share_low_trust": 1 - trust, "cost": 10 + 5 * e}))
+    ts = pd.concat(rows, ignore_index=True)
+    runs = ts[ts.day == 19].drop(columns="day").reset_index(drop=True)
+    return ts, runs, compare_runs(runs, ["mean_trust", "share_low_trust", "cost"], n_boot=300)
+
+
+def test_comparison_report_is_self_contained(tmp_path, comparison_inputs):
+    ts, runs, cmp = comparison_inputs
+    path = write_comparison_report(cmp, runs, ts, tmp_path, {"git_commit": "abc123", "versions": {"mesa": "3.5.1"},
+                                                              "note": "<b>unsafe</b>"})
+    text = path.read_text(encoding="utf-8")
+    tags = assert_self_contained(text)
+    # figures: forest + a fan chart per outcome + the trust trap
+    assert sum(t == "img" for t, _ in tags) == 1 + 3 + 1
+    # tables: provenance + one per outcome
+    assert sum(t == "table" for t, _ in tags) == 1 + 3
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<b>unsafe</b>" not in text
+    for needle in ("abc123", "3.5.1", "replicates per scenario", "Cohen"):
+        assert needle in text
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    for m in re.findall(r"\]\((figures/[^)]+)\)", md):
+        assert (tmp_path / m).is_file(), m
+    assert (tmp_path / "figures" / "forest.svg").is_file()
+    assert pd.read_csv(tmp_path / "comparison.csv").shape[0] == len(cmp)
+
+
+def test_comparison_report_without_timeseries(tmp_path, comparison_inputs):
+    _, runs, cmp = comparison_inputs
+    text = write_comparison_report(cmp, runs, None, tmp_path, {}).read_text(encoding="utf-8")
+    assert sum(t == "img" for t, _ in assert_self_contained(text)) == 1
+
+
+def _app():
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def main():  # a group, so that "analyze" is a sub-command as in govsim
+        pass
+
+    return app
+
+
+def noisy(X, rng):
+    return {"y": syn.ishigami(X) + rng.normal(0, 0.5, len(X)), "share_left_city": np.clip(X[:, 0], 0, None) / 10}
+
+
+@pytest.fixture(scope="module")
+def sobol_folder(tmp_path_factory):
+    return syn.write_sweep(tmp_path_factory.mktemp("sw"), noisy, syn.ISHIGAMI_PROBLEM, design="sobol", n=128,
+                           replicates=2, seed=3)
+
+
+def test_analyze_command_writes_tables_figures_report(tmp_path, sobol_folder):
+    out = tmp_path / "an"
+    res = CliRunner().invoke(_app(), ["analyze", str(sobol_folder), "--out", str(out), "--resamples", "200"])
+    assert res.exit_code == 0, res.output
+    assert "report:" in res.output and "x1" in res.output
+    idx = pd.read_csv(out / "indices.csv")
+    assert list(idx.columns) == TABLE_COLUMNS
+    assert set(idx["outcome"]) == {"y", "share_left_city"} and {"S1", "ST"} <= set(idx["index"])
+    for o in ("y", "share_left_city"):
+        assert (out / "figures" / f"sobol_{o}.png").is_file() and (out / "figures" / f"sobol_{o}.svg").is_file()
+    text = (out / "report.html").read_text(encoding="utf-8")
+    tags = assert_self_contained(text)
+    assert sum(t == "img" for t, _ in tags) == 2
+    assert sum(t == "table" for t, _ in tags) == 1 + 2 * 2  # provenance + indices and convergence per outcome
+    assert "replicates = 2" in text and "total runs = 1280" in text and "noise share" in text
+    assert (out / "report.md").is_file() and (out / "convergence.csv").is_file()
+
+
+def test_analyze_command_prim(tmp_path, sobol_folder):
+    out = tmp_path / "prim"
+    res = CliRunner().invoke(_app(), ["analyze", str(sobol_folder), "--method", "prim", "--outcome",
+                                      "share_left_city", "--threshold", "0.1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    box = pd.read_csv(out / "prim_box.csv").set_index("parameter")
+    assert set(box.index) == {"x1"}  # bad when x1 > 1
+    assert box.loc["x1", "low"] == pytest.approx(1.0, abs=0.1)
+    assert pd.read_csv(out / "feature_importance.csv").iloc[0]["parameter"] == "x1"
+    tags = assert_self_contained((out / "report.html").read_text(encoding="utf-8"))
+    assert sum(t == "img" for t, _ in tags) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--method", "morris"], "'sobol' design supports sobol"),
+        (["--outcome", "nope"], "unknown outcome"),
+        (["--method", "prim", "--outcome", "y"], "--threshold"),
+        (["--method", "bogus"], "one of auto"),
+        (["--stat", "mode"], "stat"),
+    ],
+)
+def test_analyze_command_bad_input(tmp_path, sobol_folder, args, match):
+    res = CliRunner().invoke(_app(), ["analyze", str(sobol_folder), "--out", str(tmp_path), *args])
+    assert isinstance(res.exception, InputError)
+    assert match in str(res.exception) and "\n" not in str(res.exception)
+
+
+def test_analyze_command_missing_folder(tmp_path):
+    res = CliRunner().invoke(_app(), ["analyze", str(tmp_path / "missing")])
+    assert isinstance(res.exception, InputError) and "does not exist" in str(res.exception)
+    res = CliRunner().invoke(_app(), ["analyze", str(tmp_path)])
+    assert isinstance(res.exception, InputError) and "manifest.json" in str(res.exception)

@@ -1,0 +1,137 @@
+"""The command line: run, validate, compare, and one-line errors with exit status 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from govsim.cli import main
+from sim import OUTCOME_NAMES
+from tests.conftest import ROOT
+
+BASE = str(ROOT / "scenarios" / "baseline.toml")
+SMALL = ["--set", "world.population=2000", "--days", "40"]
+
+
+def test_run_writes_outputs(tmp_path, capsys):
+    assert main(["run", BASE, *SMALL, "--seed", "3", "--out", str(tmp_path)]) == 0
+    ts = pd.read_parquet(tmp_path / "timeseries.parquet")
+    assert len(ts) == 41 and set(OUTCOME_NAMES) <= set(ts.columns)
+    doc = json.loads((tmp_path / "summary.json").read_text())
+    assert set(doc) == {"outcomes", "scenario", "seed", "versions"}
+    assert doc["seed"] == 3 and doc["scenario"]["world"]["population"] == 2000
+    assert doc["outcomes"]["issues_arisen"] == ts["issues_arisen"].iloc[-1]
+    assert "share_left_city" in capsys.readouterr().out
+
+
+def test_run_same_seed_same_parquet(tmp_path):
+    for d in ("a", "b"):
+        assert main(["run", BASE, *SMALL, "--seed", "9", "-q", "--out", str(tmp_path / d)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "timeseries.parquet"),
+                                  pd.read_parquet(tmp_path / "b" / "timeseries.parquet"))
+
+
+def test_validate_every_scenario(capsys):
+    for f in sorted((ROOT / "scenarios").glob("*.toml")):
+        assert main(["validate", str(f)]) == 0, f
+    assert "valid scenario" in capsys.readouterr().out
+
+
+def _bad(tmp_path, text: str) -> str:
+    p = tmp_path / "bad.toml"
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "words"),
+    [
+        ("[world]\npopulaton = 5\n", "world.populaton", "unknown key"),
+        ("[world]\npopulation = 'many'\n", "world.population", "valid integer"),
+        ("[world]\npopulation = 10\n", "world.population", "greater than or equal to 50"),
+        ("[policy]\nstreet_empowerment = 1.5\n", "policy.street_empowerment", "less than or equal to 1"),
+        ("[policy]\nhotline_response = 'yes please'\n", "policy.hotline_response", "boolean"),
+        ("[issues.land]\nauthority = 'province'\n", "issues.land.authority", "community"),
+        ("[world\npopulation = 3\n", "", "malformed TOML"),
+        ("[frobnicate]\nx = 1\n", "frobnicate", "unknown key"),
+        ("[[shocks]]\nname = 'x'\ntypes = ['floods']\n", "shocks.0.types.0", "land"),
+        ("[world]\ndistricts = 3\ndistrict_capacity = [1.0, 2.0]\n", "world", "one per district"),
+    ],
+)
+def test_bad_scenario_one_line_exit_2(tmp_path, capsys, content, key, words):
+    path = _bad(tmp_path, content)
+    assert main(["validate", path]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert path in err and words in err
+    if key:
+        assert f"'{key}'" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "/no/such/file.toml"], "file not found"),
+        (["run", BASE, "--set", "policy.nope=1"], "unknown key 'nope'"),
+        (["run", BASE, "--set", "world.population=-5"], "greater than or equal to 50"),
+        (["run", BASE, "--set", "justtext"], "DOTTED.KEY=VALUE"),
+        (["run", BASE, "--days", "-3"], "--days"),
+        (["run", BASE, "--days", "0"], "--days"),
+        (["run", BASE, "--seed", "abc"], "--seed"),
+        (["compare", BASE, "--replicates", "0"], "--replicates"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_bad_arguments_one_line_exit_2(capsys, args, words):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and words in err
+
+
+def test_out_that_is_a_file_is_refused_and_untouched(tmp_path, capsys):
+    f = tmp_path / "results"
+    f.write_text("precious")
+    assert main(["run", BASE, *SMALL, "--out", str(f)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert f.read_text() == "precious"
+
+
+def test_unwritable_out_folder(tmp_path, capsys):
+    import os
+
+    if os.geteuid() == 0:
+        target = "/proc/govsim-cannot-write-here"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = str(ro / "x")
+    assert main(["run", BASE, *SMALL, "--out", target]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_console_script_exit_status(tmp_path):
+    """The installed entry point exits 2 on bad input with a single line and no traceback."""
+    exe = ROOT / ".venv" / "bin" / "govsim"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "govsim.cli"]
+    proc = subprocess.run([*cmd, "run", str(tmp_path / "missing.toml")], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_compare_common_random_numbers(tmp_path, capsys):
+    se = str(ROOT / "scenarios" / "street_empowerment.toml")
+    assert main(["compare", BASE, se, "--replicates", "3", *SMALL, "--workers", "1", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert list(table.columns) == ["scenario", "outcome", "mean", "ci_low", "ci_high", "diff", "diff_ci_low",
+                                   "diff_ci_high"]
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert len(runs) == 6
+    seeds = runs.groupby("scenario")["seed"].apply(list)
+    assert seeds["baseline"] == seeds["street_empowerment"]  # same seeds for every scenario
+    base_rows = table[table.scenario == "baseline"]
+    assert (base_rows["diff"] == 0).all()

@@ -1,0 +1,299 @@
+"""The sweep runner: executors agree, failures and timeouts are recorded, kills resume exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import read_runs, run_sweep
+from experiments.store import FolderLock
+from sim.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TOY = """
+[experiment]
+name = "toy"
+model = "experiments.examples:linear"
+design = "{design}"
+samples = {samples}
+replicates = {replicates}
+seed = 20261129
+outcomes = ["y", "z"]
+
+[parameters]
+a = {{ low = 0.0, high = 1.0 }}
+n = {{ low = 1, high = 5, integer = true }}
+flag = {{ levels = [false, true] }}
+kind = {{ levels = ["ab", "abcd"] }}
+"""
+
+FLAKY = """
+[experiment]
+name = "flaky"
+model = "experiments.examples:flaky"
+design = "factorial"
+samples = {samples}
+replicates = 2
+seed = 3
+outcomes = ["y"]
+
+[parameters]
+x = {{ low = 0.0, high = 1.0 }}
+fail = {{ levels = {levels} }}
+"""
+
+
+def toy(tmp_path: Path, design: str = "sobol", samples: int = 16, replicates: int = 3, name: str = "toy.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(TOY.format(design=design, samples=samples, replicates=replicates))
+    return p
+
+
+def outcomes_of(out: Path) -> pd.DataFrame:
+    return read_runs(out).drop(columns="wall_s")
+
+
+def cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments", "sweep", *args], capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_serial_sweep_layout_and_seeds(tmp_path):
+    exp = toy(tmp_path)
+    out = run_sweep(exp, tmp_path / "out", executor="serial")
+    for name in ("manifest.json", "design.parquet", "design_unit.parquet", "runs.parquet", "failures.jsonl"):
+        assert (out / name).exists(), name
+    runs = read_runs(out)
+    n_points = 16 * (2 * 4 + 2)
+    assert len(runs) == n_points * 3 and list(runs["run_id"]) == list(range(n_points * 3))
+    assert list(runs.columns) == ["run_id", "point_id", "replicate", "root_seed", "status", "wall_s", "a", "n", "flag", "kind", "y", "z"]
+    assert (runs["status"] == "ok").all() and (runs["root_seed"] == 20261129).all()
+    assert (runs["run_id"] == runs["point_id"] * 3 + runs["replicate"]).all()
+    # common random numbers: replicate r draws the same stream at every design point
+    z = runs.pivot(index="point_id", columns="replicate", values="z")
+    assert (z.nunique() == 1).all() and z.iloc[0].nunique() == 3
+    # each row recreates its run exactly from root_seed + replicate
+    from experiments.examples import linear
+
+    row = runs.iloc[37]
+    seed = np.random.SeedSequence(int(row["root_seed"])).spawn(3)[int(row["replicate"])]
+    params = {k: row[k].item() if hasattr(row[k], "item") else row[k] for k in ("a", "n", "flag", "kind")}
+    assert linear(params, np.random.default_rng(seed)) == {"y": row["y"], "z": row["z"]}
+    design = pd.read_parquet(out / "design.parquet")
+    assert list(design.columns) == ["point_id", "a", "n", "flag", "kind"] and len(design) == n_points
+    merged = runs.merge(design, on="point_id", suffixes=("", "_d"))
+    assert (merged["a"] == merged["a_d"]).all() and (merged["kind"] == merged["kind_d"]).all()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["runs_total"] == man["runs_done"] == len(runs) and man["runs_failed"] == 0
+    assert man["design"]["name"] == "sobol" and man["design"]["second_order"] is True
+    assert [p["name"] for p in man["design"]["parameters"]] == ["a", "n", "flag", "kind"]
+    assert man["design"]["parameters"][1]["integer"] is True
+    assert man["experiment_raw"] == exp.read_text() and man["finished"]
+    assert set(man["versions"]) >= {"govsim", "mesa", "numpy", "SALib", "pandas", "pyarrow"}
+
+
+def test_serial_processes_dask_agree(tmp_path):
+    exp = toy(tmp_path, design="lhs", samples=60, replicates=4)
+    ref = outcomes_of(run_sweep(exp, tmp_path / "serial", executor="serial"))
+    procs = outcomes_of(run_sweep(exp, tmp_path / "procs", executor="processes", workers=2))
+    dask = outcomes_of(run_sweep(exp, tmp_path / "dask", executor="dask", workers=2))
+    pd.testing.assert_frame_equal(ref, procs)
+    pd.testing.assert_frame_equal(ref, dask)
+    assert len(ref) == 240
+
+
+def test_mpi_agrees(tmp_path):
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed")
+    mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        pytest.skip("no mpiexec (apt-get install openmpi-bin)")
+    exp = toy(tmp_path, design="lhs", samples=20, replicates=2)
+    ref = outcomes_of(run_sweep(exp, tmp_path / "serial", executor="serial"))
+    cmd = [mpiexec, "-n", "3", "--oversubscribe", "--allow-run-as-root", sys.executable, "-m", "mpi4py.futures",
+           "-m", "experiments", "sweep", str(exp), "--out", str(tmp_path / "mpi"), "--executor", "mpi", "--quiet"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(ref, outcomes_of(tmp_path / "mpi"))
+
+
+def test_failing_runs_are_recorded_and_the_rest_complete(tmp_path):
+    exp = tmp_path / "flaky.toml"
+    exp.write_text(FLAKY.format(samples=5, levels='["ok", "raise", "ok2"]').replace('"ok2"', '"fine"'))
+    out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2)
+    runs = read_runs(out)
+    assert len(runs) == 5 * 3 * 2
+    bad = runs[runs["fail"] == "raise"]
+    assert (bad["status"] == "failed").all() and bad["y"].isna().all()
+    assert (runs[runs["fail"] != "raise"]["status"] == "ok").all()
+    lines = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
+    assert sorted(f["run_id"] for f in lines) == sorted(bad["run_id"])
+    assert all("injected failure" in f["error"] and "Traceback" in f["traceback"] for f in lines)
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["runs_failed"] == len(bad) == 10 and man["runs_done"] == 30
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes", "dask"])
+def test_run_timeout(tmp_path, executor):
+    exp = tmp_path / "slow.toml"
+    exp.write_text(FLAKY.format(samples=2, levels='["ok", "sleep"]'))
+    t0 = time.perf_counter()
+    out = run_sweep(exp, tmp_path / "out", executor=executor, workers=2, run_timeout=0.5)
+    assert time.perf_counter() - t0 < 25
+    runs = read_runs(out)
+    assert (runs[runs["fail"] == "sleep"]["status"] == "timeout").all()
+    assert (runs[runs["fail"] == "ok"]["status"] == "ok").all()
+    fails = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
+    assert len(fails) == 4 and all(f["status"] == "timeout" for f in fails)
+
+
+def test_dead_worker_is_retried_then_recorded(tmp_path):
+    exp = tmp_path / "die.toml"
+    exp.write_text(FLAKY.format(samples=4, levels='["ok", "die"]').replace("replicates = 2", "replicates = 1"))
+    out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2)
+    runs = read_runs(out)
+    assert len(runs) == 8 and runs["run_id"].is_unique
+    dead = runs[runs["fail"] == "die"]
+    assert (dead["status"] == "failed").all()
+    assert (runs[runs["fail"] == "ok"]["status"] == "ok").all()
+    fails = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
+    assert len(fails) == 4 and all("died" in f["error"] for f in fails)
+
+
+def test_refuses_non_empty_folder_and_other_experiment(tmp_path):
+    exp = toy(tmp_path, design="lhs", samples=4, replicates=1)
+    out = run_sweep(exp, tmp_path / "out", executor="serial")
+    with pytest.raises(InputError, match="not empty"):
+        run_sweep(exp, out, executor="serial")
+    run_sweep(exp, out, executor="serial", resume=True)  # same experiment: resume is a no-op
+    assert len(read_runs(out)) == 4
+    other = toy(tmp_path, design="lhs", samples=5, replicates=1, name="other.toml")
+    with pytest.raises(InputError, match="different experiment"):
+        run_sweep(other, out, executor="serial", resume=True)
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="no manifest"):
+        run_sweep(exp, junk, executor="serial", resume=True)
+    res = cli(str(other), "--out", str(out), "--resume", "--executor", "serial")
+    assert res.returncode == 2 and "different experiment" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_lock_refuses_a_second_sweep(tmp_path):
+    exp = toy(tmp_path, design="lhs", samples=4, replicates=1)
+    out = tmp_path / "out"
+    with FolderLock(out):
+        with pytest.raises(InputError, match="another govsim sweep"):
+            run_sweep(exp, out, executor="serial")
+        res = cli(str(exp), "--out", str(out), "--executor", "serial")
+        assert res.returncode == 2 and "another govsim sweep" in res.stderr
+    run_sweep(exp, out, executor="serial", resume=True)
+
+
+def test_bad_experiment_exits_2_with_one_line(tmp_path):
+    exp = toy(tmp_path)
+    exp.write_text(exp.read_text().replace('design = "sobol"', 'design = "sobolev"'))
+    res = cli(str(exp), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "experiment.design" in res.stderr and str(exp) in res.stderr
+
+
+def test_sigkill_then_resume_gives_exactly_the_full_sweep(tmp_path):
+    exp = tmp_path / "slow.toml"
+    exp.write_text(
+        TOY.format(design="lhs", samples=150, replicates=2).replace("experiments.examples:linear", "experiments.examples:slow")
+        .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
+        + 'sleep = { levels = [0.02] }\nx = { low = 0.0, high = 1.0 }\n'
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments", "sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"],
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((out / "parts").glob("part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    # a second sweep on the same folder is refused while the first holds the lock
+    res = cli(str(exp), "--out", str(out), "--resume", "--quiet")
+    assert res.returncode == 2 and "another govsim sweep" in res.stderr
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    parts_before = read_runs(out)
+    assert 0 < len(parts_before) < 300, "kill landed too late or too early"
+    assert not (out / "runs.parquet").exists()
+    res = cli(str(exp), "--out", str(out), "--resume", "--quiet", "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    resumed = read_runs(out)
+    assert len(resumed) == 300 and list(resumed["run_id"]) == list(range(300))
+    # no finished run was redone: parts hold each run exactly once
+    import pyarrow.parquet as pq
+
+    ids = np.concatenate([pq.read_table(p, columns=["run_id"])["run_id"].to_numpy() for p in (out / "parts").glob("part-*.parquet")])
+    assert len(ids) == 300 and len(set(ids)) == 300
+    ref = run_sweep(exp, tmp_path / "ref", executor="serial")
+    pd.testing.assert_frame_equal(outcomes_of(ref), resumed.drop(columns="wall_s"))
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["runs_done"] == 300 and len(man["resumed"]) == 1 and man["finished"]
+
+
+def test_mesa_model_class_with_timeseries(tmp_path):
+    exp = tmp_path / "walk.toml"
+    exp.write_text("""
+[experiment]
+name = "walk"
+model = "experiments.examples:RandomWalkModel"
+design = "factorial"
+samples = 2
+replicates = 2
+seed = 5
+steps = 10
+outcomes = ["mean_pos", "spread"]
+timeseries = true
+
+[parameters]
+n = { low = 5, high = 20, integer = true }
+step_sd = { low = 0.5, high = 2.0 }
+""")
+    out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2)
+    runs = read_runs(out)
+    assert len(runs) == 8 and (runs["status"] == "ok").all()
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert list(ts.columns) == ["run_id", "point_id", "replicate", "day", "mean_pos", "spread"]
+    assert len(ts) == 8 * 11 and (ts.groupby("run_id")["day"].max() == 10).all()
+    last = ts[ts["day"] == 10].set_index("run_id")
+    np.testing.assert_allclose(last.loc[runs["run_id"], "spread"].to_numpy(), runs["spread"].to_numpy())
+    from experiments.examples import RandomWalkModel
+
+    m = RandomWalkModel(n=int(runs["n"][3]), step_sd=float(runs["step_sd"][3]), rng=np.random.SeedSequence(5).spawn(2)[1])
+    for _ in range(10):
+        m.step()
+    assert runs["replicate"][3] == 1 and m.spread == runs["spread"][3]
+
+
+@pytest.mark.slow
+def test_coordinator_memory_on_20k_runs(tmp_path):
+    exp = tmp_path / "big.toml"
+    exp.write_text(TOY.format(design="lhs", samples=2000, replicates=10))
+    code = (
+        "import resource, sys\nfrom experiments import run_sweep\n"
+        f"run_sweep({str(exp)!r}, {str(tmp_path / 'out')!r}, executor='processes', workers=2)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120)
+    wall = time.perf_counter() - t0
+    assert res.returncode == 0, res.stderr
+    peak_mb = int(res.stdout.split()[-1]) / 1024
+    assert peak_mb < 400, f"coordinator peak RSS {peak_mb:.0f} MB"
+    assert wall < 60, f"{wall:.1f} s"
+    runs = read_runs(tmp_path / "out")
+    assert len(runs) == 20_000 and runs["run_id"].is_unique
