@@ -9,6 +9,7 @@ standard deviation of the paired differences).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -43,10 +44,27 @@ COLUMNS = [
 ]
 
 
+@functools.cache
+def _registry() -> dict[str, str]:
+    """Directions declared in the model's outcome registry (``sim.metrics.OUTCOMES``), if present."""
+    try:
+        from sim.metrics import OUTCOMES
+    except ImportError:  # analysis also serves other models
+        return {}
+    return {name: str(o.better) for name, o in OUTCOMES.items()}
+
+
 def better_direction(outcome: str, overrides: dict[str, str] | None = None) -> str:
-    """``lower``, ``higher`` or ``unknown`` for an outcome name."""
+    """``lower``, ``higher``, ``neither`` or ``unknown`` for an outcome name.
+
+    Looked up in ``overrides``, then the model's outcome registry (where each outcome declares its
+    direction once), then :data:`BETTER` and the ``settled_*`` rule for outcomes the registry lacks.
+    """
     if overrides and outcome in overrides:
         return overrides[outcome]
+    reg = _registry()
+    if outcome in reg:
+        return reg[outcome]
     if outcome in BETTER:
         return BETTER[outcome]
     if re.match(r"settled_", outcome):
@@ -94,7 +112,7 @@ def paired_bootstrap(
 
 
 def _rank(means: pd.Series, direction: str) -> pd.Series:
-    if direction == "unknown":
+    if direction not in ("lower", "higher"):
         return pd.Series(np.nan, index=means.index)
     return means.rank(ascending=direction == "lower", method="min")
 
@@ -125,7 +143,8 @@ def compare_runs(
     Returns:
         One row per scenario and outcome with :data:`COLUMNS`: ``mean`` with its t interval;
         ``diff`` = scenario − reference averaged over paired replicates, with its BCa interval;
-        ``effect_size`` = Cohen's d_z; ``rank`` (1 = best, by ``better``); ``cost`` per year,
+        ``effect_size`` = Cohen's d_z; ``better`` (see :func:`better_direction`); ``rank`` (1 = best;
+        empty when the direction is ``neither`` or ``unknown``); ``cost`` per year,
         ``cost_delta`` vs the reference, ``cost_effectiveness`` = improvement / cost_delta where
         improvement is the diff signed so that positive means better, and ``ce_note``
         (``reference``, ``dominant``, ``dominated``, ``trade-off``, ``cheaper-worse``).
@@ -155,8 +174,8 @@ def compare_runs(
     rows: list[dict[str, Any]] = []
     for oi, outcome in enumerate(outcomes):
         direction = better_direction(outcome, better)
-        if direction == "unknown":
-            notes.append(f"{outcome}: direction of improvement unknown; not ranked")
+        if direction not in ("lower", "higher"):
+            notes.append(f"{outcome}: direction of improvement is {direction}; not ranked")
         wide = runs.groupby(["replicate", "scenario"])[outcome].mean().unstack("scenario")
         means = wide[scenarios].mean()
         ranks = _rank(means, direction)
@@ -194,7 +213,7 @@ def compare_runs(
 
 
 def _cost_effectiveness(outcome: str, direction: str, diff: float, dcost: float) -> dict[str, Any]:
-    if outcome == "cost" or direction == "unknown" or not np.isfinite(diff) or not np.isfinite(dcost):
+    if outcome == "cost" or direction not in ("lower", "higher") or not np.isfinite(diff) or not np.isfinite(dcost):
         return {"cost_effectiveness": math.nan, "ce_note": ""}
     improvement = diff if direction == "higher" else -diff
     ratio = improvement / dcost if dcost != 0 else math.nan

@@ -289,7 +289,7 @@ def write_comparison_report(
         out_dir: Folder for ``report.html``, ``report.md``, ``comparison.csv`` and ``figures/``.
         provenance: Scenarios, seeds, versions, git commit... (shown as given, escaped).
         trust_threshold: Tacitus-trap threshold for the trust figure (default
-            ``provenance["trust_threshold"]`` when present, else 0.3).
+            ``provenance["trust_threshold"]`` or ``["tacitus_threshold"]`` when present, else 0.3).
 
     Returns:
         Path of ``report.html``.
@@ -329,7 +329,9 @@ def write_comparison_report(
         for o in [c for c in outcomes if c in timeseries_df.columns]:
             ts.figures.append((f"fan_{o}", f"{o}: median with 50 % and 90 % bands", F.fan_chart(timeseries_df, o)))
         if "mean_trust" in timeseries_df.columns:
-            thr = trust_threshold if trust_threshold is not None else float(provenance.get("trust_threshold", 0.3))
+            thr = trust_threshold
+            if thr is None:
+                thr = float(provenance.get("trust_threshold", provenance.get("tacitus_threshold", 0.3)))
             ts.figures.append(("trust_trap", f"Mean trust and the Tacitus trap (threshold {thr:g})",
                                F.trust_trap(timeseries_df, thr)))
         sections.append(ts)

@@ -161,7 +161,7 @@ def indices(
         Y: One output per row of ``X``.
         outcome: Outcome name written into the table.
         seed: Seed for every bootstrap.
-        num_resamples: Bootstrap resamples (Sobol, Morris, FAST, RBD-FAST, delta, PAWN).
+        num_resamples: Bootstrap resamples (Sobol, Morris, FAST, RBD-FAST; delta and PAWN use at most 200).
         conf_level: Confidence level of the intervals.
         second_order: Sobol only: the design holds the second-order block; S2 rows are added.
         num_levels: Morris only: grid levels used by the sampler.
@@ -217,8 +217,9 @@ def indices(
         elif method == "delta":
             from SALib.analyze import delta
 
+            # delta's bootstrap re-estimates kernel densities per resample: cap it (SALib's default is 100)
             r = delta.analyze(
-                problem, np.asarray(X, float), Y, num_resamples=num_resamples, conf_level=conf_level,
+                problem, np.asarray(X, float), Y, num_resamples=min(num_resamples, 200), conf_level=conf_level,
                 seed=s, method="all",
             )
             rows += _rows(names, outcome, "delta", r["delta_raw"], r["delta_raw_conf"])

@@ -18,13 +18,17 @@ def register(app: typer.Typer) -> None:
 
 
 def sweep(
-    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML with an [experiment] table).")],
+    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML with an \\[experiment] table).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (empty or new, unless --resume).")],
     executor: Annotated[str, typer.Option(help="serial | processes | dask | mpi")] = "processes",
     workers: Annotated[int | None, typer.Option(help="Worker count (default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://HOST:PORT (default: a local cluster).")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address tcp://HOST:PORT (default: a local cluster).")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted sweep in --out.")] = False,
-    run_timeout: Annotated[float | None, typer.Option("--run-timeout", help="Seconds before a run is recorded as timeout.")] = None,
+    run_timeout: Annotated[
+        float | None, typer.Option("--run-timeout", help="Seconds before a run is recorded as timeout.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Run a parameter sweep: design points × replicates, on all cores, a Dask cluster or MPI.
@@ -48,7 +52,10 @@ def sweep(
             progress=not quiet,
         )
     except KeyboardInterrupt:
-        typer.echo(f"interrupted; finished runs are saved in {out}. Continue with: govsim sweep {experiment} --out {out} --resume", err=True)
+        typer.echo(
+            f"interrupted; finished runs are saved in {out}. Continue with: govsim sweep {experiment} --out {out} --resume",
+            err=True,
+        )
         raise typer.Exit(130) from None
     if not quiet:
         runs = read_runs(folder)

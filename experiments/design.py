@@ -199,7 +199,9 @@ def read_points(spec: ExperimentSpec) -> pd.DataFrame:
     missing = [n for n in names if n not in df.columns]
     extra = [c for c in df.columns if c not in names and c != "point_id"]
     if missing or extra:
-        raise InputError(path, (missing or extra)[0], f"columns must be the experiment's parameters: {', '.join(names)}")
+        raise InputError(
+            path, (missing or extra)[0], f"columns must be the experiment's parameters: {', '.join(names)}"
+        )
     if len(df) == 0:
         raise InputError(path, "", "no design points (the CSV has a header but no rows)")
     out: dict[str, Any] = {"point_id": np.arange(len(df), dtype=np.int64)}
@@ -234,7 +236,9 @@ def _parse_column(path: Any, name: str, p: ParameterSpec, cells: list[str]) -> n
             else:
                 v = float(cell)
         except ValueError:
-            allowed = f"one of {p.levels}" if p.kind == "levels" else ("an integer" if p.integer else "a number")
+            allowed = (
+                f"one of {p.levels}" if p.kind == "levels" else ("an integer" if p.integer else "a number")
+            )
             raise InputError(path, key, f"{allowed} (got {cell!r})") from None
         if p.low is not None and p.high is not None and p.kind != "levels" and not p.low <= v <= p.high:
             raise InputError(path, key, f"a value in [{p.low}, {p.high}] (got {cell!r})")

@@ -43,9 +43,21 @@ class ExecutorFactory:
     """Creates (and after a crash re-creates) the executor of a sweep; owns any cluster it starts.
 
     Use as a context manager; :meth:`create` returns a fresh executor, :meth:`close` stops it.
+
+    Args:
+        kind: ``serial``, ``processes``, ``dask`` or ``mpi``.
+        workers: Worker count (default: all cores).
+        scheduler: Dask scheduler address.
+        preload: Modules the process pool's fork server imports once (the model's module).
     """
 
-    def __init__(self, kind: str, workers: int | None = None, scheduler: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        preload: list[str] | None = None,
+    ) -> None:
         if kind not in EXECUTORS:
             raise InputError("--executor", "executor", f"one of {', '.join(EXECUTORS)} (got {kind!r})")
         if scheduler and kind != "dask":
@@ -55,6 +67,7 @@ class ExecutorFactory:
         self.kind = kind
         self.scheduler = scheduler
         self._workers = workers
+        self._preload = preload or []
         self._client: Any = None
         self._cluster: Any = None
         self._executor: Executor | None = None
@@ -81,8 +94,13 @@ class ExecutorFactory:
         elif self.kind == "mpi":
             try:
                 import mpi4py.futures  # noqa: F401
-            except ImportError:
-                raise InputError("--executor", "executor", "mpi needs the mpi4py package and an MPI library (pip install mpi4py)") from None
+                from mpi4py import MPI  # noqa: F401 - loads the MPI library itself
+            except (ImportError, RuntimeError):
+                raise InputError(
+                    "--executor",
+                    "executor",
+                    "mpi needs the mpi4py package and an MPI library (pip install mpi4py)",
+                ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -97,7 +115,9 @@ class ExecutorFactory:
             try:
                 self._client = Client(self.scheduler, timeout="20s")
             except OSError as exc:
-                raise InputError("--scheduler", "scheduler", f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
+                raise InputError(
+                    "--scheduler", "scheduler", f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
+                ) from None
         else:
             self._cluster = LocalCluster(
                 host="127.0.0.1",
@@ -119,7 +139,11 @@ class ExecutorFactory:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                ex = ProcessPoolExecutor(self.n_workers, mp_context=multiprocessing.get_context("forkserver"))
+                ctx = multiprocessing.get_context("forkserver")
+                # Import the model once in the fork server; every worker (and every replacement
+                # after a crash) then starts in milliseconds instead of re-importing Mesa.
+                ctx.set_forkserver_preload(["experiments.worker", *self._preload])
+                ex = ProcessPoolExecutor(self.n_workers, mp_context=ctx)
             case "dask":
                 ex = self._client.get_executor(pure=False)
             case "mpi":

@@ -20,8 +20,6 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from experiments.design import Design, build_design, unit_problem
 from experiments.executors import ExecutorFactory
 from experiments.spec import ExperimentSpec, load_experiment
@@ -54,7 +52,11 @@ def _versions() -> dict[str, str | None]:
 def _git_commit(where: Path) -> str | None:
     try:
         res = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -65,7 +67,15 @@ def _param_kind(spec: ExperimentSpec, name: str) -> str:
     p = spec.parameters[name]
     if p.kind == "levels":
         first = (p.levels or [""])[0]
-        return "bool" if isinstance(first, bool) else "int" if isinstance(first, int) else "float" if isinstance(first, float) else "str"
+        return (
+            "bool"
+            if isinstance(first, bool)
+            else "int"
+            if isinstance(first, int)
+            else "float"
+            if isinstance(first, float)
+            else "str"
+        )
     return "int" if p.integer else "float"
 
 
@@ -166,7 +176,14 @@ class _Progress:
         self.bar: Any = None
         if not enabled:
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(
             TextColumn("[bold]{task.description}"),
@@ -230,9 +247,17 @@ def run_sweep(
         manifest_path = folder / "manifest.json"
         others = [p.name for p in folder.iterdir() if p.name != ".lock"]
         if others and not resume:
-            raise InputError(folder, "", "the output folder is not empty; pass --resume to continue the sweep in it, or choose an empty folder")
+            raise InputError(
+                folder,
+                "",
+                "the output folder is not empty; pass --resume to continue the sweep in it, or choose an empty folder",
+            )
         if others and not manifest_path.exists():
-            raise InputError(folder, "", "the folder is not empty and holds no manifest.json: not a sweep folder; choose an empty folder")
+            raise InputError(
+                folder,
+                "",
+                "the folder is not empty and holds no manifest.json: not a sweep folder; choose an empty folder",
+            )
         if manifest_path.exists():
             try:
                 manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -252,15 +277,22 @@ def run_sweep(
             import pandas as pd
             import pyarrow as pa
 
-            atomic_write_table(folder / "design.parquet", pa.Table.from_pandas(design.points, preserve_index=False))
-            atomic_write_table(folder / "design_unit.parquet", pa.Table.from_pandas(pd.DataFrame(unit_cols), preserve_index=False))
+            atomic_write_table(
+                folder / "design.parquet", pa.Table.from_pandas(design.points, preserve_index=False)
+            )
+            atomic_write_table(
+                folder / "design_unit.parquet",
+                pa.Table.from_pandas(pd.DataFrame(unit_cols), preserve_index=False),
+            )
         manifest["finished"] = None
         atomic_write_json(manifest_path, manifest)
 
         kinds = {n: _param_kind(spec, n) for n in design.names}
         store = Store(folder, kinds, spec.outcome_names, ex.timeseries, ex.seed)
         done = store.finished_run_ids() if resume else set()
-        counts = _dispatch(spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total)
+        counts = _dispatch(
+            spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total
+        )
         final = store.consolidate()
         manifest.update(
             runs_done=final["total"],
@@ -301,7 +333,9 @@ def _dispatch(
     per_run = None  # running mean of a run's wall time, to size batches
     bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
     complete = False
-    with ExecutorFactory(executor, workers, scheduler) as factory:
+    model = spec.experiment.model
+    preload = ["sim"] if model == "govsim" else [model.partition(":")[0]]
+    with ExecutorFactory(executor, workers, scheduler, preload) as factory:
         pool = factory.create()
         width = factory.n_workers
         max_in_flight = 1 if executor == "serial" else 2 * width
@@ -370,7 +404,11 @@ def _dispatch(
 
 
 def _retry_or_fail(
-    batch: list[Task], exc: BaseException, tries: dict[int, int], suspects: deque[Task], buffer: list[tuple[Task, Result]]
+    batch: list[Task],
+    exc: BaseException,
+    tries: dict[int, int],
+    suspects: deque[Task],
+    buffer: list[tuple[Task, Result]],
 ) -> None:
     """A worker died or was lost under these runs: retry each alone, or record it failed after two tries."""
     for task in batch:

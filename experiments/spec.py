@@ -21,7 +21,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import InputError, from_validation_error
 
@@ -110,7 +118,9 @@ class ParameterSpec(BaseModel):
         }[self.dist]
         given = [k for k in ("low", "high", "mean", "sd", "mode") if getattr(self, k) is not None]
         if sorted(given) != sorted(need):
-            raise ValueError(f"dist = {self.dist!r} takes exactly {', '.join(need)} (got {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"dist = {self.dist!r} takes exactly {', '.join(need)} (got {', '.join(given) or 'none'})"
+            )
         if self.low is not None and self.high is not None and not self.low < self.high:
             raise ValueError(f"low must be < high (got low={self.low}, high={self.high})")
         if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
@@ -335,7 +345,9 @@ def _input_error_from(err: ValidationError, file: Path | str) -> InputError:
     return InputError(file, _dotted(tuple(loc)), from_validation_error(err, file).allowed)
 
 
-def parse_experiment(data: dict[str, Any], file: Path | str = "<experiment>", raw: str = "") -> ExperimentSpec:
+def parse_experiment(
+    data: dict[str, Any], file: Path | str = "<experiment>", raw: str = ""
+) -> ExperimentSpec:
     """Validate a parsed TOML dict into an :class:`ExperimentSpec` (no file-system checks).
 
     Raises:
@@ -415,7 +427,9 @@ def _check_govsim(spec: ExperimentSpec, file: Path | str) -> None:
     base = load_scenario(scen)
     for name in ex.outcomes:
         if name not in OUTCOME_NAMES:
-            raise InputError(file, "experiment.outcomes", f"unknown outcome {name!r}; allowed: {', '.join(OUTCOME_NAMES)}")
+            raise InputError(
+                file, "experiment.outcomes", f"unknown outcome {name!r}; allowed: {', '.join(OUTCOME_NAMES)}"
+            )
     if ex.days is not None:
         try:
             apply_overrides(base, {"run.days": ex.days})
@@ -431,7 +445,9 @@ def _check_govsim(spec: ExperimentSpec, file: Path | str) -> None:
             try:
                 apply_overrides(fixed_spec, {name: value})
             except InputError as exc:
-                raise InputError(file, f'parameters."{name}"', f"{exc.allowed} (checked value {value!r})") from None
+                raise InputError(
+                    file, f'parameters."{name}"', f"{exc.allowed} (checked value {value!r})"
+                ) from None
 
 
 def resolve_model(ref: str) -> Any:

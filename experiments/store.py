@@ -93,7 +93,9 @@ class FolderLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise InputError(self.path.parent, "", "another govsim sweep is running in this folder (it holds .lock)") from None
+            raise InputError(
+                self.path.parent, "", "another govsim sweep is running in this folder (it holds .lock)"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
@@ -123,7 +125,9 @@ class Store:
         root_seed: Written into every row.
     """
 
-    def __init__(self, folder: Path, params: dict[str, str], outcomes: list[str], timeseries: bool, root_seed: int) -> None:
+    def __init__(
+        self, folder: Path, params: dict[str, str], outcomes: list[str], timeseries: bool, root_seed: int
+    ) -> None:
         import pyarrow as pa
 
         self.folder = folder
@@ -218,7 +222,12 @@ class Store:
         if failed:  # a live view; consolidate() rewrites it from the parts
             with open(self.folder / "failures.jsonl", "a", encoding="utf-8") as fh:
                 for t, r in failed:
-                    fh.write(json.dumps(_failure(t.run_id, t.point_id, t.replicate, r.status, r.error, r.traceback)) + "\n")
+                    fh.write(
+                        json.dumps(
+                            _failure(t.run_id, t.point_id, t.replicate, r.status, r.error, r.traceback)
+                        )
+                        + "\n"
+                    )
 
     def _ts_table(self, chunks: list[tuple[Task, Result]]) -> pa.Table:
         import pyarrow as pa
@@ -251,22 +260,42 @@ class Store:
                 counts[s] += int((status == s).sum())
             bad = np.flatnonzero(status != "ok")
             if len(bad):
-                sub = table.take(bad).select(["run_id", "point_id", "replicate", "status", "error", "traceback"])
+                sub = table.take(bad).select(
+                    ["run_id", "point_id", "replicate", "status", "error", "traceback"]
+                )
                 failures.extend(_failure(**row) for row in sub.to_pylist())
             return table.select(self.runs_schema.names)
 
-        _merge(run_parts, self.folder / "runs.parquet", self.part_schema, self.runs_schema, ["run_id"], _BUCKET_RUNS, on_bucket)
+        _merge(
+            run_parts,
+            self.folder / "runs.parquet",
+            self.part_schema,
+            self.runs_schema,
+            ["run_id"],
+            _BUCKET_RUNS,
+            on_bucket,
+        )
         body = "".join(json.dumps(f) + "\n" for f in failures)
         atomic_write_bytes(self.folder / "failures.jsonl", body.encode())
         if self.timeseries:
             have = {n for n, _ in self._numbered(self.parts)}
             ts = [p for n, p in self._numbered(self.ts_parts) if n in have]
-            _merge(ts, self.folder / "timeseries.parquet", self.ts_schema, self.ts_schema, ["run_id", "day"], 2_000, None)
+            _merge(
+                ts,
+                self.folder / "timeseries.parquet",
+                self.ts_schema,
+                self.ts_schema,
+                ["run_id", "day"],
+                2_000,
+                None,
+            )
         counts["total"] = counts["ok"] + counts["failed"] + counts["timeout"]
         return counts
 
 
-def _failure(run_id: int, point_id: int, replicate: int, status: str, error: str | None, traceback: str | None) -> dict[str, Any]:
+def _failure(
+    run_id: int, point_id: int, replicate: int, status: str, error: str | None, traceback: str | None
+) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "point_id": point_id,

@@ -119,7 +119,9 @@ def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
             series = _series(ts, config.outcomes) if config.timeseries else None
     except RunTimeout:
         wall = time.perf_counter() - t0
-        return Result(task.run_id, "timeout", wall, {}, f"run exceeded {config.run_timeout} s", traceback.format_exc())
+        return Result(
+            task.run_id, "timeout", wall, {}, f"run exceeded {config.run_timeout} s", traceback.format_exc()
+        )
     except Exception as exc:
         wall = time.perf_counter() - t0
         err = " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -132,7 +134,9 @@ def _extract(summary: Any, names: tuple[str, ...]) -> dict[str, float]:
         raise TypeError(f"the model must return a dict of outcomes, got {type(summary).__name__}")
     missing = [n for n in names if n not in summary]
     if missing:
-        raise KeyError(f"model returned no outcome {missing[0]!r} (it returned: {', '.join(map(str, summary))})")
+        raise KeyError(
+            f"model returned no outcome {missing[0]!r} (it returned: {', '.join(map(str, summary))})"
+        )
     return {n: float(summary[n]) for n in names}
 
 

@@ -137,6 +137,37 @@ def demo(
     run_demo(out, replicates=replicates)
 
 
+@app.command()
+def dashboard(
+    scenario: Annotated[Path | None, typer.Option(help="A scenario file to offer as a preset (shown first).")] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind; anything but 127.0.0.1 is reachable from other "
+                                      "machines.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 8765,
+) -> None:
+    """Serve the classroom dashboard (map, ladder, charts, every lever, A/B mode) in the browser."""
+    from govsim.dashboard import serve
+
+    serve(scenario, host=host, port=port)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes (under a minute); skips the 1M run.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON to this file.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Scaling plot PNG (default: docs/img/scaling.png; none with --quick).")] = None,
+    profile: Annotated[Path | None, typer.Option(help="cProfile text (default: docs/img/profile.txt; none with --quick).")] = None,
+) -> None:
+    """Benchmark govsim: against the Mesa floor, at scale, scaling curve, sweeps, profile."""
+    from govsim.bench import run_bench
+
+    if not quick:
+        plot = plot or Path("docs/img/scaling.png")
+        profile = profile or Path("docs/img/profile.txt")
+    report = run_bench(quick=quick, out=out, plot=plot, profile=profile)
+    if report.errors:  # a section broke (timings never fail the benchmark)
+        raise typer.Exit(1)
+
+
 # sweep commands register here
 # analysis commands register here
 

@@ -116,7 +116,7 @@ def print_comparison(table: pd.DataFrame, outcomes: list[str] | tuple[str, ...],
 
 def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, seed: int, workers: int | None,
                 out: Path, outcomes: list[str] | None = None, quiet: bool = False,
-                timeseries: bool = True) -> pd.DataFrame:
+                timeseries: bool = True, no_report: bool = False) -> pd.DataFrame:
     """Run the comparison, print it and write ``comparison.csv``, ``runs.parquet`` (and the report)."""
     from sim.errors import InputError
 
@@ -131,12 +131,45 @@ def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, se
             raise InputError("--outcome", o, "unknown outcome; allowed: " + ", ".join(ALL_OUTCOME_NAMES))
     seeds = replicate_seeds(seed, replicates)
     runs, ts = run_replicates(specs, seeds, workers, timeseries=timeseries)
-    table = comparison_table(runs)
+    table = full_comparison(runs, specs, seed)
     atomic_write_parquet(out / "runs.parquet", runs)
     if ts is not None:
         atomic_write_parquet(out / "timeseries.parquet", ts)
+    report = None
+    if not no_report:
+        from analysis.report import write_comparison_report
+        from govsim.runio import versions
+
+        provenance = {"scenario files": files, "root seed": seed, "replicate seeds": seeds,
+                      "versions": versions(), "tacitus_threshold": specs[0].world.tacitus_threshold}
+        shown = table[table["outcome"].isin(show)].copy()
+        shown.attrs = dict(table.attrs)
+        report = write_comparison_report(shown, runs, ts[["scenario", "replicate", "day", *[
+            o for o in show if o in ts.columns]]] if ts is not None else None, out, provenance)
+    # written last: the full table (every outcome), contract columns first
     atomic_write_bytes(out / "comparison.csv", table.to_csv(index=False).encode("utf-8"))
     if not quiet:
         print_comparison(table, show, replicates)
         print(f"wrote {out / 'comparison.csv'} and {out / 'runs.parquet'}")
+        if report is not None:
+            print(f"report: {report}")
     return table
+
+
+CONTRACT_COLUMNS = ["scenario", "outcome", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"]
+
+
+def full_comparison(runs: pd.DataFrame, specs: list[ScenarioSpec], seed: int) -> pd.DataFrame:
+    """Paired comparison with BCa bootstrap intervals, effect sizes, ranks and cost-effectiveness.
+
+    The first eight columns are ``govsim compare``'s contract (see README); the rest extend it.
+    """
+    from analysis.compare import compare_runs
+    from sim.policies import yearly_cost
+
+    costs = {s.run.name: yearly_cost(s) for s in specs}
+    full = compare_runs(runs, outcomes=list(ALL_OUTCOME_NAMES), costs=costs, n_boot=2000, seed=seed % (2**32 - 1) + 1)
+    cols = CONTRACT_COLUMNS + [c for c in full.columns if c not in CONTRACT_COLUMNS]
+    out = full[cols]
+    out.attrs = dict(full.attrs)
+    return out

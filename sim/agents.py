@@ -140,8 +140,10 @@ class Issue:
 
 
 class Timer:
-    """A scheduled case event. Mesa holds event callbacks by weak reference, so each issue keeps its
-    timers alive in ``issue.timers``; a timer fires only if its issue has not moved on since it was set.
+    """A scheduled case event.
+
+    Mesa holds event callbacks by weak reference, so each issue keeps its timers alive in
+    ``issue.timers``; a timer fires only if its issue has not moved on since it was set.
     """
 
     __slots__ = ("model", "issue", "stage", "action", "__weakref__")
@@ -300,6 +302,7 @@ class Office(Agent):
         level: Ladder level (1 community … 4 city).
         district, street, community: Where it sits (-1 where not applicable).
         capacity: Cases it can take up per day.
+        handling_factor: Multiplier on the level's handling days (street refocus shortens it).
         queue: Cases waiting, oldest first.
         mediators: Its handlers.
     """
@@ -313,6 +316,7 @@ class Office(Agent):
         self.community = community
         self.capacity = 0.0
         self.extra_capacity = 0.0
+        self.handling_factor = 1.0
         self.carry = 0.0
         self.queue: deque[Issue] = deque()
         self.mediators: list[Mediator] = []
@@ -394,8 +398,9 @@ class PropertyFirm(Agent):
 
 
 class RiskShock(Agent):
-    """A named risk event (a demolition project, a factory closure, an epidemic) that raises several
-    issue types' rates in an area for a period.
+    """A named risk event (a demolition project, a factory closure, an epidemic).
+
+    It raises several issue types' rates in an area for a period (compound risk, 叠加效应).
 
     Attributes:
         name: Its name.

@@ -1,5 +1,6 @@
-"""The outcome registry: one declaration per outcome feeds the DataCollector, run summaries, sweeps
-and the dashboard.
+"""The outcome registry.
+
+One declaration per outcome feeds the DataCollector, run summaries, sweeps and the dashboard.
 
 Counts are cumulative from day 0 (so the conservation identity holds on every row); shares are
 ratios of cumulative counts; state variables (``open_issues``, ``mean_trust``, ``share_low_trust``,

@@ -188,6 +188,7 @@ class GovernanceModel(Model):
         self._next_uid = 0
         self._relapses: dict[int, _Relapse] = {}
         self._projects: list[SecretaryProject] = []
+        self.project_active = np.zeros(self.n_communities, dtype=np.int64)  # running projects per community
         self.yearly_cost = yearly_cost(s)
 
     def _build_offices(self) -> None:
@@ -226,6 +227,9 @@ class GovernanceModel(Model):
             o.service_share = share
             refocus_gain = share / share0 if share0 > 0 else 1.0 + p.street_refocus
             o.capacity = lv.street.staff_per_unit * lv.street.cases_per_staff_day * dcap * refocus_gain * corr_keep
+            # Refocus (取消招商引资、协税护税): staff no longer pulled away to investment and tax work give
+            # a case their attention at once, so a street case is handled faster, not only more of them.
+            o.handling_factor = 1.0 - p.street_refocus * e.refocus_handling_cut
             staff(o, lv.street, dcap)
             self.streets.append(o)
         for d in range(self.n_districts):
@@ -298,6 +302,8 @@ class GovernanceModel(Model):
         self._activity_reach = reach
         if reach > 0:
             self.schedule_recurring(self.organised_activities, Schedule(interval=30, start=29.75))
+        if p.grassroots_corruption > 0 and e.routine_contacts_per_year > 0:
+            self.schedule_recurring(self.routine_contacts, Schedule(interval=30, start=29.5))
         if p.secretary_projects > 0:
             interval = 365.0 / p.secretary_projects
             self.schedule_recurring(self.start_secretary_project, Schedule(interval=interval, start=0.75))
@@ -360,7 +366,8 @@ class GovernanceModel(Model):
         cost = (b.report_cost - p.hotline_cost_reduction * float(p.hotline_response)
                 - e.building_head_report_cost_cut * head)
         logit = (b.report_intercept + b.report_trust_weight * trust + b.report_benefit_weight * sev
-                 + e.participation_report_weight * part - cost)
+                 + e.participation_report_weight * part - cost
+                 - b.distrust_report_penalty * (trust < self.residents.threshold))
         reports = u_report < 1.0 / (1.0 + np.exp(-logit))
         report_delay = rng.poisson(b.report_delay_days, total)
         # authority after the levers that move it down the ladder (decided once per issue)
@@ -372,6 +379,11 @@ class GovernanceModel(Model):
         auth[red] = COMMUNITY
         joint = self._type_cross[kind] & (auth == STREET) & (u_joint < p.party_building_alliance)
         auth[joint] = COMMUNITY
+        if self._projects:
+            # a secretary project brings the street's authority down to its hotspot community (下放权力)
+            u_proj = rng.random(total)  # drawn only while a project runs: other runs keep their stream
+            proj = (self.project_active[comm] > 0) & (auth == STREET) & (u_proj < e.secretary_authority_share)
+            auth[proj] = COMMUNITY
         # proactive detection clocks (geometric waiting times); the earliest wins
         with np.errstate(divide="ignore"):
             t_bh = np.where(head, np.floor(np.log(u_bh) / np.log1p(-e.building_head_detection_per_day))
@@ -424,8 +436,11 @@ class GovernanceModel(Model):
         sev = issue.severity(now)
         cost = (b.report_cost - p.hotline_cost_reduction * float(p.hotline_response)
                 - e.building_head_report_cost_cut * float(self.has_head[issue.building]))
-        logit = (b.report_intercept + b.report_trust_weight * self.residents.trust[r] + b.report_benefit_weight * sev
-                 + e.participation_report_weight * self.residents.participation(r, now) - cost)
+        trust = self.residents.trust[r]
+        # below the Tacitus threshold the resident no longer believes the local channels will help
+        logit = (b.report_intercept + b.report_trust_weight * trust + b.report_benefit_weight * sev
+                 + e.participation_report_weight * self.residents.participation(r, now) - cost
+                 - b.distrust_report_penalty * float(trust < self.residents.threshold))
         if self.rng.random() < 1.0 / (1.0 + math.exp(-logit)):
             self.detect(issue, Channel.REPORT)
         elif now - issue.born >= b.max_silent_days:
@@ -579,7 +594,7 @@ class GovernanceModel(Model):
             office.taken += 1
             self.counts.cases_taken += 1
             self.counts.attempts[office.level] += 1
-            self._timer(issue, "handled", self._delay(lv.handling_days))
+            self._timer(issue, "handled", self._delay(lv.handling_days * office.handling_factor))
         if not q:
             self._busy.discard(office.index)
 
@@ -602,7 +617,7 @@ class GovernanceModel(Model):
         st, p, e = s.settlement, s.policy, s.effects
         now = self.time
         level = issue.level
-        if level < issue.authority(now):
+        if level < issue.authority(now) and not self._street_commands(issue, level):
             self.refer(issue)
             return
         lv = s.levels.of(level)
@@ -628,6 +643,18 @@ class GovernanceModel(Model):
             self.lose_trust(r, 1.0)
             issue.history.append((now, "failed", level))
             self.resident_reacts(issue)
+
+    def _street_commands(self, issue: Issue, level: int) -> bool:
+        """Whether an empowered street keeps an enforcement case that now needs a department.
+
+        With the five powers (五项权力) the departments' enforcement teams posted in the street take
+        the street's orders, so an enforcement issue that has intensified beyond the street's own
+        authority is still settled there instead of being passed up ("看得见管不了" ends). The draw is
+        made only when the lever is on, so runs without it keep their random stream.
+        """
+        p = self.spec.policy
+        return (level == STREET and p.street_empowerment > 0 and bool(self._type_enforcement[issue.kind])
+                and issue.authority(self.time) == DISTRICT and self.rng.random() < p.street_empowerment)
 
     def refer(self, issue: Issue) -> None:
         """The level lacks the authority: refer the case one level up after the referral delay."""
@@ -790,6 +817,9 @@ class GovernanceModel(Model):
             auth = COMMUNITY
         if self._type_cross[kind] and auth == STREET and self.rng.random() < p.party_building_alliance:
             auth = COMMUNITY
+        if auth == STREET and self.project_active[comm] and \
+                self.rng.random() < self.spec.effects.secretary_authority_share:
+            auth = COMMUNITY
         issue = Issue(self._next_uid, kind, resident, (building, grid, comm, st, d), self.time, sev,
                       float(self._type_growth[kind]), auth, float(self._type_escalate[kind]))
         self._next_uid += 1
@@ -841,6 +871,22 @@ class GovernanceModel(Model):
             idx = np.unique(self.rng.integers(0, self.population, n))
             self.residents.reinforce_many(idx, self.spec.world.participation_reinforcement * 0.5, self.time)
 
+    def routine_contacts(self) -> None:
+        """A month of residents' everyday contacts with community and street offices (certificates,
+        subsidies, permits): each is corrupt with the corruption lever's chance and costs that resident
+        trust, and their neighbours hear of it.
+
+        Petty corruption (吃拿卡要) bends benefit policies at the grassroots and is what residents resent
+        most (seed, 篇一 §二(二)); it reaches residents who never had a dispute, which is how it drags a
+        whole city's trust down (the road into the Tacitus trap). Only corrupt contacts move trust: a
+        clean routine contact is what residents expect and is not news.
+        """
+        p, e = self.spec.policy, self.spec.effects
+        rate = e.routine_contacts_per_year * 30.0 / 365.0 * p.grassroots_corruption
+        n = int(self.rng.poisson(self.population * rate))
+        for r in self.rng.integers(0, self.population, n):
+            self.lose_trust(int(r), e.corruption_trust_hit)
+
     # ------------------------------------------------------------------ programmes and shocks
 
     def start_secretary_project(self) -> None:
@@ -856,6 +902,7 @@ class GovernanceModel(Model):
         office.extra_capacity += proj.staff_capacity
         self.total_capacity += proj.staff_capacity
         self.supply[c] += proj.supply
+        self.project_active[c] += 1
         self._update_rates()
         self.schedule_event(proj.end, at=self.time + p.secretary_project_days)
 
@@ -865,6 +912,7 @@ class GovernanceModel(Model):
         office.extra_capacity -= proj.staff_capacity
         self.total_capacity -= proj.staff_capacity
         self.supply[proj.community] -= proj.supply
+        self.project_active[proj.community] -= 1
         self._update_rates()
         self._projects.remove(proj)
 

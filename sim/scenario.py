@@ -263,6 +263,10 @@ class BehaviourSpec(_Frozen):
                                      desc="Expected benefit: more severe issues are worth reporting.")
     report_cost: float = F(1.0, unit="logit", ge=0.0, le=10.0,
                            desc="Cost of reporting through ordinary channels (time, hassle).")
+    distrust_report_penalty: float = F(
+        1.5, unit="logit", ge=0.0, le=10.0,
+        desc="Reporting log-odds lost by a resident below the Tacitus threshold, who no longer believes the "
+        "local channels will help and waits to escalate instead (塔西佗陷阱; DESIGN §7).")
     report_delay_days: float = F(4.0, unit="days", ge=0.0, le=120.0, desc="Mean days before a resident reports.")
     reconsider_days: float = F(21.0, unit="days", ge=1.0, le=365.0,
                                desc="Days after which a silent resident weighs the issue again.")
@@ -356,8 +360,20 @@ class EffectsSpec(_Frozen):
                                     desc="Trust lost in a corrupt contact, as a share of a failure's loss.")
     corruption_capacity_diversion: float = F(0.5, unit="share", ge=0.0, le=1.0,
                                              desc="Capacity diverted at full corruption.")
+    routine_contacts_per_year: float = F(
+        2.0, unit="contacts per resident per year", ge=0.0, le=50.0,
+        desc="Everyday contacts of a resident with community and street offices (certificates, subsidies, "
+        "permits); each is corrupt with the grassroots-corruption chance and then costs trust.")
     secretary_supply_boost: float = F(0.3, unit="share", ge=0.0, le=3.0,
                                       desc="Public-service supply added to a secretary project's community.")
+    secretary_authority_share: float = F(
+        0.8, unit="probability", ge=0.0, le=1.0,
+        desc="Chance that an issue needing street authority which arises in a community with a running "
+        "secretary project can be settled by the community (the secretary brings power down, 下放权力).")
+    refocus_handling_cut: float = F(
+        0.4, unit="share", ge=0.0, le=1.0,
+        desc="Share of a street case's handling time removed at full street refocus (staff no longer "
+        "pulled away to investment and tax work).")
     participation_report_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,
                                            desc="How much participation raises reporting.")
     participation_settle_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,

@@ -39,6 +39,8 @@ def dumps(data: dict[str, Any], comments: dict[str, str] | None = None) -> str:
         for k, v in scalars.items():
             if isinstance(v, list) and not v and prefix == "" and k == "shocks":
                 continue
+            if v is None:  # TOML has no null: an unset optional field (e.g. run.base) is left out
+                continue
             c = comments.get(f"{prefix}.{k}" if prefix else k)
             lines.append(f"{_key(k)} = {_scalar(v)}" + (f"  # {c}" if c else ""))
         for k, v in d.items():

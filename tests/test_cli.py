@@ -127,8 +127,11 @@ def test_compare_common_random_numbers(tmp_path, capsys):
     se = str(ROOT / "scenarios" / "street_empowerment.toml")
     assert main(["compare", BASE, se, "--replicates", "3", *SMALL, "--workers", "1", "--out", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "comparison.csv")
-    assert list(table.columns) == ["scenario", "outcome", "mean", "ci_low", "ci_high", "diff", "diff_ci_low",
-                                   "diff_ci_high"]
+    assert list(table.columns)[:8] == ["scenario", "outcome", "mean", "ci_low", "ci_high", "diff", "diff_ci_low",
+                                       "diff_ci_high"]
+    assert {"effect_size", "rank", "cost_effectiveness"} <= set(table.columns)
+    html = (tmp_path / "report.html").read_text()
+    assert "data:image/png;base64" in html and "share_left_city" in html
     runs = pd.read_parquet(tmp_path / "runs.parquet")
     assert len(runs) == 6
     seeds = runs.groupby("scenario")["seed"].apply(list)

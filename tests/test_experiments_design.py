@@ -20,7 +20,14 @@ PARAMS = {
 
 
 def make(design: str, params: dict | None = None, **extra):
-    exp = {"name": "t", "model": "experiments.examples:linear", "design": design, "seed": 11, "outcomes": ["y"], **extra}
+    exp = {
+        "name": "t",
+        "model": "experiments.examples:linear",
+        "design": design,
+        "seed": 11,
+        "outcomes": ["y"],
+        **extra,
+    }
     return parse_experiment({"experiment": exp, "parameters": params or PARAMS})
 
 
@@ -81,7 +88,9 @@ def test_factorial_integer_levels_do_not_repeat():
 
 
 def test_morris_levels_on_grid():
-    spec = make("morris", {"a": {"low": 0.0, "high": 3.0}, "b": {"low": 0.0, "high": 1.0}}, samples=4, num_levels=4)
+    spec = make(
+        "morris", {"a": {"low": 0.0, "high": 3.0}, "b": {"low": 0.0, "high": 1.0}}, samples=4, num_levels=4
+    )
     d = build_design(spec)
     assert set(np.round(d.points["a"], 9)) <= {0.0, 1.0, 2.0, 3.0}
     assert d.n_points == 4 * 3
@@ -113,7 +122,14 @@ def test_designs_are_deterministic_in_the_seed():
 
 def test_points_csv(tmp_path):
     (tmp_path / "pts.csv").write_text("a,n,flag,kind\n0.5,2,true,y\n-1,5,False,z\n3.0,1,1,x\n")
-    exp = {"name": "p", "model": "experiments.examples:linear", "design": "points", "points": "pts.csv", "seed": 1, "outcomes": ["y"]}
+    exp = {
+        "name": "p",
+        "model": "experiments.examples:linear",
+        "design": "points",
+        "points": "pts.csv",
+        "seed": 1,
+        "outcomes": ["y"],
+    }
     path = tmp_path / "e.toml"
     spec = parse_experiment({"experiment": exp, "parameters": PARAMS}, path)
     d = build_design(spec)

@@ -54,7 +54,9 @@ fail = {{ levels = {levels} }}
 """
 
 
-def toy(tmp_path: Path, design: str = "sobol", samples: int = 16, replicates: int = 3, name: str = "toy.toml") -> Path:
+def toy(
+    tmp_path: Path, design: str = "sobol", samples: int = 16, replicates: int = 3, name: str = "toy.toml"
+) -> Path:
     p = tmp_path / name
     p.write_text(TOY.format(design=design, samples=samples, replicates=replicates))
     return p
@@ -65,7 +67,13 @@ def outcomes_of(out: Path) -> pd.DataFrame:
 
 
 def cli(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments", "sweep", *args], capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "experiments", "sweep", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
 
 
 def test_serial_sweep_layout_and_seeds(tmp_path):
@@ -76,7 +84,20 @@ def test_serial_sweep_layout_and_seeds(tmp_path):
     runs = read_runs(out)
     n_points = 16 * (2 * 4 + 2)
     assert len(runs) == n_points * 3 and list(runs["run_id"]) == list(range(n_points * 3))
-    assert list(runs.columns) == ["run_id", "point_id", "replicate", "root_seed", "status", "wall_s", "a", "n", "flag", "kind", "y", "z"]
+    assert list(runs.columns) == [
+        "run_id",
+        "point_id",
+        "replicate",
+        "root_seed",
+        "status",
+        "wall_s",
+        "a",
+        "n",
+        "flag",
+        "kind",
+        "y",
+        "z",
+    ]
     assert (runs["status"] == "ok").all() and (runs["root_seed"] == 20261129).all()
     assert (runs["run_id"] == runs["point_id"] * 3 + runs["replicate"]).all()
     # common random numbers: replicate r draws the same stream at every design point
@@ -119,8 +140,25 @@ def test_mpi_agrees(tmp_path):
         pytest.skip("no mpiexec (apt-get install openmpi-bin)")
     exp = toy(tmp_path, design="lhs", samples=20, replicates=2)
     ref = outcomes_of(run_sweep(exp, tmp_path / "serial", executor="serial"))
-    cmd = [mpiexec, "-n", "3", "--oversubscribe", "--allow-run-as-root", sys.executable, "-m", "mpi4py.futures",
-           "-m", "experiments", "sweep", str(exp), "--out", str(tmp_path / "mpi"), "--executor", "mpi", "--quiet"]
+    cmd = [
+        mpiexec,
+        "-n",
+        "3",
+        "--oversubscribe",
+        "--allow-run-as-root",
+        sys.executable,
+        "-m",
+        "mpi4py.futures",
+        "-m",
+        "experiments",
+        "sweep",
+        str(exp),
+        "--out",
+        str(tmp_path / "mpi"),
+        "--executor",
+        "mpi",
+        "--quiet",
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(ref, outcomes_of(tmp_path / "mpi"))
@@ -158,7 +196,9 @@ def test_run_timeout(tmp_path, executor):
 
 def test_dead_worker_is_retried_then_recorded(tmp_path):
     exp = tmp_path / "die.toml"
-    exp.write_text(FLAKY.format(samples=4, levels='["ok", "die"]').replace("replicates = 2", "replicates = 1"))
+    exp.write_text(
+        FLAKY.format(samples=4, levels='["ok", "die"]').replace("replicates = 2", "replicates = 1")
+    )
     out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2)
     runs = read_runs(out)
     assert len(runs) == 8 and runs["run_id"].is_unique
@@ -185,7 +225,11 @@ def test_refuses_non_empty_folder_and_other_experiment(tmp_path):
     with pytest.raises(InputError, match="no manifest"):
         run_sweep(exp, junk, executor="serial", resume=True)
     res = cli(str(other), "--out", str(out), "--resume", "--executor", "serial")
-    assert res.returncode == 2 and "different experiment" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert (
+        res.returncode == 2
+        and "different experiment" in res.stderr
+        and len(res.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_lock_refuses_a_second_sweep(tmp_path):
@@ -210,39 +254,60 @@ def test_bad_experiment_exits_2_with_one_line(tmp_path):
 def test_sigkill_then_resume_gives_exactly_the_full_sweep(tmp_path):
     exp = tmp_path / "slow.toml"
     exp.write_text(
-        TOY.format(design="lhs", samples=150, replicates=2).replace("experiments.examples:linear", "experiments.examples:slow")
+        TOY.format(design="lhs", samples=100, replicates=2)
+        .replace("experiments.examples:linear", "experiments.examples:slow")
         .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
-        + 'sleep = { levels = [0.02] }\nx = { low = 0.0, high = 1.0 }\n'
+        + "sleep = { levels = [0.05] }\nx = { low = 0.0, high = 1.0 }\n"
     )
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments", "sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"],
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            "sweep",
+            str(exp),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "parts").glob("part-*.parquet"))) < 2:
-        time.sleep(0.05)
-    # a second sweep on the same folder is refused while the first holds the lock
-    res = cli(str(exp), "--out", str(out), "--resume", "--quiet")
-    assert res.returncode == 2 and "another govsim sweep" in res.stderr
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((out / "parts").glob("part-*.parquet")):
+            time.sleep(0.05)
+        # a second sweep on the same folder is refused while the first holds the lock
+        res = cli(str(exp), "--out", str(out), "--resume", "--quiet")
+        assert res.returncode == 2 and "another govsim sweep" in res.stderr
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
     parts_before = read_runs(out)
-    assert 0 < len(parts_before) < 300, "kill landed too late or too early"
+    assert 0 < len(parts_before) < 200, "kill landed too late or too early"
     assert not (out / "runs.parquet").exists()
     res = cli(str(exp), "--out", str(out), "--resume", "--quiet", "--workers", "2")
     assert res.returncode == 0, res.stderr
     resumed = read_runs(out)
-    assert len(resumed) == 300 and list(resumed["run_id"]) == list(range(300))
+    assert len(resumed) == 200 and list(resumed["run_id"]) == list(range(200))
     # no finished run was redone: parts hold each run exactly once
     import pyarrow.parquet as pq
 
-    ids = np.concatenate([pq.read_table(p, columns=["run_id"])["run_id"].to_numpy() for p in (out / "parts").glob("part-*.parquet")])
-    assert len(ids) == 300 and len(set(ids)) == 300
-    ref = run_sweep(exp, tmp_path / "ref", executor="serial")
+    ids = np.concatenate(
+        [
+            pq.read_table(p, columns=["run_id"])["run_id"].to_numpy()
+            for p in (out / "parts").glob("part-*.parquet")
+        ]
+    )
+    assert len(ids) == 200 and len(set(ids)) == 200
+    ref = run_sweep(exp, tmp_path / "ref", executor="processes", workers=2)
     pd.testing.assert_frame_equal(outcomes_of(ref), resumed.drop(columns="wall_s"))
     man = json.loads((out / "manifest.json").read_text())
-    assert man["runs_done"] == 300 and len(man["resumed"]) == 1 and man["finished"]
+    assert man["runs_done"] == 200 and len(man["resumed"]) == 1 and man["finished"]
 
 
 def test_mesa_model_class_with_timeseries(tmp_path):
@@ -273,7 +338,9 @@ step_sd = { low = 0.5, high = 2.0 }
     np.testing.assert_allclose(last.loc[runs["run_id"], "spread"].to_numpy(), runs["spread"].to_numpy())
     from experiments.examples import RandomWalkModel
 
-    m = RandomWalkModel(n=int(runs["n"][3]), step_sd=float(runs["step_sd"][3]), rng=np.random.SeedSequence(5).spawn(2)[1])
+    m = RandomWalkModel(
+        n=int(runs["n"][3]), step_sd=float(runs["step_sd"][3]), rng=np.random.SeedSequence(5).spawn(2)[1]
+    )
     for _ in range(10):
         m.step()
     assert runs["replicate"][3] == 1 and m.spread == runs["spread"][3]
@@ -289,7 +356,9 @@ def test_coordinator_memory_on_20k_runs(tmp_path):
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120
+    )
     wall = time.perf_counter() - t0
     assert res.returncode == 0, res.stderr
     peak_mb = int(res.stdout.split()[-1]) / 1024

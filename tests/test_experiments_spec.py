@@ -34,7 +34,9 @@ def _has_govsim() -> bool:
         return False
 
 
-needs_govsim = pytest.mark.skipif(not _has_govsim(), reason="sim.load_scenario or scenarios/baseline.toml not there yet")
+needs_govsim = pytest.mark.skipif(
+    not _has_govsim(), reason="sim.load_scenario or scenarios/baseline.toml not there yet"
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
@@ -64,7 +66,7 @@ def test_good_file_loads(tmp_path):
 
 
 def test_unknown_key(tmp_path):
-    expect(tmp_path, GOOD.replace('seed = 1', 'seed = 1\nbogus = 3'), "experiment.bogus", "unknown key")
+    expect(tmp_path, GOOD.replace("seed = 1", "seed = 1\nbogus = 3"), "experiment.bogus", "unknown key")
 
 
 def test_unknown_table(tmp_path):
@@ -72,23 +74,40 @@ def test_unknown_table(tmp_path):
 
 
 def test_bad_design_name(tmp_path):
-    expect(tmp_path, GOOD.replace('"lhs"', '"hypercube"'), "experiment.design", "factorial", "sobol", "points")
+    expect(
+        tmp_path, GOOD.replace('"lhs"', '"hypercube"'), "experiment.design", "factorial", "sobol", "points"
+    )
 
 
 def test_low_above_high(tmp_path):
-    expect(tmp_path, GOOD.replace("low = 0.0, high = 1.0", "low = 2.0, high = 1.0"), 'parameters."a.b"', "low must be < high")
+    expect(
+        tmp_path,
+        GOOD.replace("low = 0.0, high = 1.0", "low = 2.0, high = 1.0"),
+        'parameters."a.b"',
+        "low must be < high",
+    )
 
 
 def test_unknown_parameter_field(tmp_path):
-    expect(tmp_path, GOOD.replace("low = 0.0, high = 1.0", "low = 0.0, hi = 1.0"), 'parameters."a.b".hi', "unknown key")
+    expect(
+        tmp_path,
+        GOOD.replace("low = 0.0, high = 1.0", "low = 0.0, hi = 1.0"),
+        'parameters."a.b".hi',
+        "unknown key",
+    )
 
 
 def test_mixed_levels_and_bounds(tmp_path):
-    expect(tmp_path, GOOD.replace("low = 0.0, high = 1.0", "low = 0.0, high = 1.0, levels = [1, 2]"), 'parameters."a.b"', "levels")
+    expect(
+        tmp_path,
+        GOOD.replace("low = 0.0, high = 1.0", "low = 0.0, high = 1.0, levels = [1, 2]"),
+        'parameters."a.b"',
+        "levels",
+    )
 
 
 def test_malformed_toml(tmp_path):
-    expect(tmp_path, GOOD.replace('design = "lhs"', 'design = lhs'), "", "malformed TOML")
+    expect(tmp_path, GOOD.replace('design = "lhs"', "design = lhs"), "", "malformed TOML")
 
 
 def test_missing_file(tmp_path):
@@ -107,9 +126,24 @@ def test_missing_points_file(tmp_path):
 
 
 def test_model_not_importable(tmp_path):
-    expect(tmp_path, GOOD.replace("experiments.examples:linear", "experiments.examples:nothing"), "experiment.model", "no attribute")
-    expect(tmp_path, GOOD.replace("experiments.examples:linear", "no_such_pkg.mod:f"), "experiment.model", "cannot import")
-    expect(tmp_path, GOOD.replace("experiments.examples:linear", "justaname"), "experiment.model", "module:callable")
+    expect(
+        tmp_path,
+        GOOD.replace("experiments.examples:linear", "experiments.examples:nothing"),
+        "experiment.model",
+        "no attribute",
+    )
+    expect(
+        tmp_path,
+        GOOD.replace("experiments.examples:linear", "no_such_pkg.mod:f"),
+        "experiment.model",
+        "cannot import",
+    )
+    expect(
+        tmp_path,
+        GOOD.replace("experiments.examples:linear", "justaname"),
+        "experiment.model",
+        "module:callable",
+    )
 
 
 def test_design_size_rules(tmp_path):
@@ -124,8 +158,17 @@ def test_outcomes_required_for_function_models(tmp_path):
 
 
 def test_bad_distribution(tmp_path):
-    expect(tmp_path, GOOD.replace("low = 0.0, high = 1.0", 'dist = "normal", mean = 0.0'), 'parameters."a.b"', "mean, sd")
-    expect(tmp_path, GOOD.replace("low = 0.0, high = 1.0", 'dist = "cauchy", mean = 0.0, sd = 1.0'), 'parameters."a.b".dist')
+    expect(
+        tmp_path,
+        GOOD.replace("low = 0.0, high = 1.0", 'dist = "normal", mean = 0.0'),
+        'parameters."a.b"',
+        "mean, sd",
+    )
+    expect(
+        tmp_path,
+        GOOD.replace("low = 0.0, high = 1.0", 'dist = "cauchy", mean = 0.0, sd = 1.0'),
+        'parameters."a.b".dist',
+    )
 
 
 def test_parameter_both_varied_and_fixed(tmp_path):
@@ -137,7 +180,7 @@ def test_parameter_path_not_in_scenario(tmp_path):
     text = f"""
 [experiment]
 name = "g"
-scenario = "{ROOT / 'scenarios' / 'baseline.toml'}"
+scenario = "{ROOT / "scenarios" / "baseline.toml"}"
 design = "lhs"
 samples = 4
 seed = 1
@@ -153,7 +196,7 @@ def test_parameter_range_outside_scenario_bounds(tmp_path):
     text = f"""
 [experiment]
 name = "g"
-scenario = "{ROOT / 'scenarios' / 'baseline.toml'}"
+scenario = "{ROOT / "scenarios" / "baseline.toml"}"
 design = "lhs"
 samples = 4
 seed = 1
@@ -169,7 +212,7 @@ def test_unknown_outcome(tmp_path):
     text = f"""
 [experiment]
 name = "g"
-scenario = "{ROOT / 'scenarios' / 'baseline.toml'}"
+scenario = "{ROOT / "scenarios" / "baseline.toml"}"
 design = "lhs"
 samples = 4
 seed = 1
