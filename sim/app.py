@@ -426,10 +426,10 @@ def city_figure(cities: dict[str, GovernanceModel], layout: CityLayout, colour_b
     rows, cols = layout.shape
     n = len(cities)
     # Fixed axes positions (no constrained layout): drawing must stay well under the 200 ms budget.
-    panel_w = 4.4
-    panel_h = min(4.4, max(1.6, panel_w * rows / max(cols, 1)))
+    panel_w = 5.2 if n == 1 else 4.4
+    panel_h = min(4.4, max(2.2, panel_w * rows / max(cols, 1)))
     fig_w, fig_h = panel_w * n + 0.9, panel_h + 1.0
-    fig = Figure(figsize=(fig_w, fig_h), dpi=72)
+    fig = Figure(figsize=(fig_w, fig_h), dpi=80)
     counts_all = {k: open_by_building(m) for k, m in cities.items()}
     vmax = max(3, *(int(c.max()) for c, _ in counts_all.values()))
     ax = None
@@ -475,47 +475,59 @@ def city_figure(cities: dict[str, GovernanceModel], layout: CityLayout, colour_b
 # --------------------------------------------------------------------------- charts and ladder
 
 
-def outcome_chart(frames: dict[str, pd.DataFrame], max_points: int = 400) -> dict[str, Any]:
-    """Vega-Lite spec of small multiples of :data:`CHARTS`, one line per city (A solid, B dashed).
+def _nice(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
-    The spec is written as a plain dict (drawn in the browser): building and validating an Altair
-    chart, or drawing five Matplotlib axes, each costs more than the whole 200 ms redraw budget.
+
+def outcome_svg(frames: dict[str, pd.DataFrame], width: int = 210, height: int = 150, max_points: int = 400) -> str:
+    """Small multiples of :data:`CHARTS` as inline SVG, one line per city (A solid blue, B dashed orange).
+
+    Drawn as plain SVG on purpose: five Matplotlib axes cost more than the whole 200 ms redraw
+    budget, and the Vega-Lite scripts Altair charts need are not among the assets served offline.
 
     Args:
         frames: City name → its daily outcome table (columns named as in :data:`sim.metrics.ALL_OUTCOMES`).
+        width, height: Size of one chart in pixels.
         max_points: Days kept per line (evenly thinned beyond this).
     """
-    values: list[dict[str, Any]] = []
-    for city, df in frames.items():
-        n = len(df)
-        idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).astype(int)) if n else np.arange(0)
-        for col, title in CHARTS.items():
-            unit = metrics.ALL_OUTCOMES[col].unit
-            label = title if unit == "issues" else f"{title} ({unit})"
-            ys = df[col].to_numpy()
-            values.extend({"day": int(i), "value": float(ys[i]), "outcome": label, "city": city} for i in idx)
-    labels = [t if metrics.ALL_OUTCOMES[c].unit == "issues" else f"{t} ({metrics.ALL_OUTCOMES[c].unit})"
-              for c, t in CHARTS.items()]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "data": {"values": values},
-        "facet": {"field": "outcome", "type": "nominal", "sort": labels, "title": None,
-                  "header": {"labelFontSize": 11, "labelLimit": 210}},
-        "columns": len(CHARTS),
-        "spec": {
-            "width": 170, "height": 120,
-            "mark": {"type": "line", "strokeWidth": 1.8},
-            "encoding": {
-                "x": {"field": "day", "type": "quantitative", "title": "day"},
-                "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
-                "color": {"field": "city", "type": "nominal", "title": "city",
-                          "scale": {"domain": ["A", "B"], "range": ["#1f77b4", "#ff7f0e"]}},
-                "strokeDash": {"field": "city", "type": "nominal", "legend": None,
-                               "scale": {"domain": ["A", "B"], "range": [[1, 0], [5, 3]]}},
-            },
-        },
-        "resolve": {"scale": {"y": "independent"}},
-    }
+    styles = {"A": ("#1f77b4", ""), "B": ("#ff7f0e", ' stroke-dasharray="6 3"')}
+    left, right, top, bottom = 44, 8, 30, 22
+    pw, ph = width - left - right, height - top - bottom
+    out = []
+    for col, title in CHARTS.items():
+        unit = metrics.ALL_OUTCOMES[col].unit
+        series = {k: df[col].to_numpy(dtype=float) for k, df in frames.items()}
+        n = max(len(v) for v in series.values())
+        lo = min(float(np.nanmin(v)) for v in series.values() if len(v))
+        hi = max(float(np.nanmax(v)) for v in series.values() if len(v))
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5 if lo != 0 else 0.0, hi + 0.5
+        parts = [f'<svg class="govsim-chart" data-outcome="{col}" width="{width}" height="{height}" '
+                 f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">',
+                 f'<text x="4" y="13" font-size="12" font-weight="600">{title}</text>',
+                 f'<text x="4" y="25" font-size="10" fill="#555">{unit}</text>',
+                 f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>',
+                 f'<text x="{left - 3}" y="{top + 8}" font-size="10" text-anchor="end">{_nice(hi)}</text>',
+                 f'<text x="{left - 3}" y="{top + ph}" font-size="10" text-anchor="end">{_nice(lo)}</text>',
+                 f'<text x="{left}" y="{height - 6}" font-size="10">day 0</text>',
+                 f'<text x="{left + pw}" y="{height - 6}" font-size="10" text-anchor="end">day {max(n - 1, 0)}</text>']
+        for city, ys in series.items():
+            if len(ys) == 0:
+                continue
+            idx = np.unique(np.linspace(0, len(ys) - 1, min(len(ys), max_points)).astype(int))
+            xs = left + pw * idx / max(n - 1, 1)
+            yv = top + ph * (1 - (ys[idx] - lo) / (hi - lo))
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, yv, strict=True))
+            colour, dash = styles.get(city, ("#777", ""))
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.8"{dash} points="{pts}"/>')
+        if len(series) > 1:
+            for k, (city, (colour, dash)) in enumerate((c, styles.get(c, ("#777", ""))) for c in series):
+                x0 = left + pw - 70 + 36 * k
+                parts.append(f'<line x1="{x0}" y1="{top + 10}" x2="{x0 + 14}" y2="{top + 10}" stroke="{colour}" '
+                             f'stroke-width="2"{dash}/><text x="{x0 + 16}" y="{top + 14}" font-size="10">{city}</text>')
+        parts.append("</svg>")
+        out.append("".join(parts))
+    return "".join(out)
 
 
 def _frame(m: GovernanceModel) -> pd.DataFrame:
@@ -557,19 +569,26 @@ def recent_flows(recent: np.ndarray, top: int = 6) -> list[str]:
     return [f"{a} → {b}: {k}" for k, a, b in flows[:top]]
 
 
-def _ladder_markdown(name: str, m: GovernanceModel, recent: np.ndarray) -> str:
+def ladder_html(name: str, m: GovernanceModel, recent: np.ndarray) -> str:
+    """The ladder of one city as an HTML table, with the largest moves of the last days below it."""
     rows = ladder_rows(m, recent)
-    head = f"**City {name}**\n\n" if name else ""
-    lines = [head + f"| level | open now | settled | arrived (last {MOVES_WINDOW} d) | moved on (last {MOVES_WINDOW} d) |",
-             "|---|---:|---:|---:|---:|"]
+    cell = 'style="padding:2px 8px;text-align:right"'
+    head = f"<b>City {name}</b>" if name else ""
+    html = [f'<div class="govsim-ladder" data-city="{name or "A"}">{head}<table style="border-collapse:collapse;'
+            'font-size:13px"><tr><th style="text-align:left">level</th>'
+            f"<th {cell}>open now</th><th {cell}>settled</th><th {cell}>arrived (last {MOVES_WINDOW} d)</th>"
+            f"<th {cell}>moved on (last {MOVES_WINDOW} d)</th></tr>"]
     for r in rows[:-1]:
-        lines.append(f"| {r['level']} | {r['open']} | {r['settled']} | {r['in']} | {r['out']} |")
+        html.append(f'<tr data-level="{r["level"]}"><td>{r["level"]}</td><td {cell}>{r["open"]}</td>'
+                    f'<td {cell}>{r["settled"]}</td><td {cell}>{r["in"]}</td><td {cell}>{r["out"]}</td></tr>')
     last = rows[-1]
-    lines.append(f"| **left the city** | total {last['total']} | | {last['in']} | |")
+    html.append(f'<tr data-level="left the city" style="color:#b71c1c;font-weight:600"><td>left the city</td>'
+                f'<td {cell}>total {last["total"]}</td><td {cell}></td><td {cell}>{last["in"]}</td><td {cell}></td>'
+                "</tr></table>")
     flows = recent_flows(recent)
-    lines.append("")
-    lines.append(f"Moves in the last {MOVES_WINDOW} days: " + ("; ".join(flows) if flows else "none yet"))
-    return "\n".join(lines)
+    html.append(f'<div style="font-size:12px;margin-top:4px">Moves in the last {MOVES_WINDOW} days: '
+                + ("; ".join(flows) if flows else "none yet") + "</div></div>")
+    return "".join(html)
 
 
 # --------------------------------------------------------------------------- components
@@ -593,8 +612,8 @@ def Ladder(model: ClassroomModel):
     with solara.Card("The ladder (小事不出村，大事不出镇，矛盾不上交)", margin=0):
         with solara.Row():
             for name, m in model.cities().items():
-                solara.Markdown(_ladder_markdown(name if model.twin is not None else "", m,
-                                                 model.moves_log[name].recent()))
+                solara.HTML(tag="div", unsafe_innerHTML=ladder_html(name if model.twin is not None else "", m,
+                                                                    model.moves_log[name].recent()))
 
 
 @solara.component
@@ -603,7 +622,8 @@ def Charts(model: ClassroomModel):
     update_counter.get()
     cities = model.cities()
     with solara.Card("Outcomes", margin=0):
-        solara.widgets.VegaLite.element(spec=outcome_chart({k: _frame(m) for k, m in cities.items()}))
+        solara.HTML(tag="div", unsafe_innerHTML=outcome_svg({k: _frame(m) for k, m in cities.items()}),
+                    style={"display": "flex", "flex-wrap": "wrap", "gap": "6px"})
         solara.Text(f"Day {int(model.time)} — " + latest_values(cities), classes=["govsim-latest"])
 
 
@@ -612,12 +632,14 @@ def Status(model: ClassroomModel):
     """What the running model was built with, and any input that had to be corrected."""
     update_counter.get()
     with solara.Card("Running model", margin=0):
-        solara.Text(model.status_line(), classes=["govsim-status"])
-        solara.Text("Policy A: " + model.policy_line(), classes=["govsim-policy"])
-        solara.Text(model.world_line(), classes=["govsim-world"])
+        solara.Text(model.status_line(), classes=["govsim-status"], style={"display": "block", "font-weight": "600"})
+        solara.Text("Policy A: " + model.policy_line(), classes=["govsim-policy"],
+                    style={"display": "block", "font-size": "12px"})
+        solara.Text(model.world_line(), classes=["govsim-world"], style={"display": "block", "font-size": "12px"})
         for note in model.notices:
-            solara.Warning(note, dense=True)
-        solara.Text("Lever and seed changes take effect when you press Reset.")
+            solara.Warning(note, dense=True, classes=["govsim-notice"])
+        solara.Text("Lever, seed and A/B changes take effect when you press Reset; a preset loads at once.",
+                    style={"display": "block", "font-size": "12px", "color": "#555"})
 
 
 @solara.component

@@ -369,7 +369,9 @@ class GovernanceModel(Model):
                  + e.participation_report_weight * part - cost
                  - b.distrust_report_penalty * (trust < self.residents.threshold))
         reports = u_report < 1.0 / (1.0 + np.exp(-logit))
-        report_delay = rng.poisson(b.report_delay_days, total)
+        # a hotline is open at any hour: residents who decide to report do so sooner (接诉即办)
+        report_delay = rng.poisson(b.report_delay_days * (1.0 - e.hotline_report_delay_cut * float(p.hotline_response)),
+                                   total)
         # authority after the levers that move it down the ladder (decided once per issue)
         auth = self._type_auth[kind].copy()
         emp = self._type_enforcement[kind] & (auth == DISTRICT) & (u_emp < p.street_empowerment)
@@ -893,6 +895,8 @@ class GovernanceModel(Model):
         """A secretary project targets the community with most open issues per resident."""
         p, e = self.spec.policy, self.spec.effects
         per_cap = self.open_by_community / np.maximum(self.community_size, 1)
+        # a project names one hotspot: communities that already have a running project are not chosen again
+        per_cap = np.where(self.project_active > 0, -np.inf, per_cap)
         c = int(np.argmax(per_cap))
         lv = self.spec.levels.community
         proj = SecretaryProject(self, c, p.secretary_project_staff * lv.cases_per_staff_day,

@@ -88,8 +88,9 @@ class PolicySpec(BaseModel):
         term="预测预警；立足于早、立足于小",
         desc="Coverage of a risk score that flags festering issues before they intensify and moves them "
         "to the front of the queue.")
-    early_warning_threshold: float = P(0.5, ge=0.0, le=1.0, unit="severity",
-                                       desc="Severity at which the risk score flags an issue.")
+    early_warning_threshold: float = P(0.35, ge=0.0, le=1.0, unit="severity",
+                                       desc="Severity at which the risk score flags an issue: well before the "
+                                       "0.65 at which issues intensify (立足于激化前).")
     hotline_response: bool = L(
         False, unit="on/off", label="Hotline that must answer (接诉即办)", term="民呼我应 / 接诉即办",
         desc="A direct channel: reporting is cheaper, cases go straight to the responsible level, and a "

@@ -348,8 +348,9 @@ class EffectsSpec(_Frozen):
                                     desc="Extra public-service supply at full party-building alliance.")
     red_property_settle_bonus: float = F(1.0, unit="logit", ge=0.0, le=10.0,
                                          desc="Settlement bonus for property issues in a joint meeting.")
-    professionalisation_skill_gain: float = F(0.2, unit="skill", ge=0.0, le=1.0,
-                                              desc="Mediator skill added at full professionalisation.")
+    professionalisation_skill_gain: float = F(0.3, unit="skill", ge=0.0, le=1.0,
+                                              desc="Mediator skill added at full professionalisation (career "
+                                              "posts, open recruitment, pay tied to evaluation).")
     turnover_capacity_loss: float = F(0.2, unit="share", ge=0.0, le=1.0,
                                       desc="Community capacity lost to turnover with no professionalisation.")
     data_sharing_referral_cut: float = F(0.5, unit="share", ge=0.0, le=1.0,
@@ -378,6 +379,9 @@ class EffectsSpec(_Frozen):
                                            desc="How much participation raises reporting.")
     participation_settle_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,
                                            desc="How much the parties' participation helps level-0 settlement.")
+    hotline_report_delay_cut: float = F(
+        0.5, unit="share", ge=0.0, le=1.0,
+        desc="Share of a resident's delay before reporting removed by a hotline that is open at any hour.")
     building_head_report_cost_cut: float = F(0.5, unit="logit", ge=0.0, le=5.0,
                                              desc="Reporting cost removed where the building has a head.")
 

@@ -366,3 +366,57 @@ def test_coordinator_memory_on_20k_runs(tmp_path):
     assert wall < 60, f"{wall:.1f} s"
     runs = read_runs(tmp_path / "out")
     assert len(runs) == 20_000 and runs["run_id"].is_unique
+
+
+def test_ctrl_c_saves_finished_runs_and_resume_completes(tmp_path):
+    exp = tmp_path / "slow.toml"
+    exp.write_text(
+        TOY.format(design="lhs", samples=100, replicates=2)
+        .replace("experiments.examples:linear", "experiments.examples:slow")
+        .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
+        + "sleep = { levels = [0.05] }\n"
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            "sweep",
+            str(exp),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(
+            signal.SIGINT, signal.SIG_DFL
+        ),  # a background shell may ignore SIGINT
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((out / "parts").glob("part-*.parquet")):
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    man = json.loads((out / "manifest.json").read_text())
+    saved = pd.read_parquet(out / "runs.parquet")
+    assert 0 < man["runs_done"] == len(saved) < 200 and man["finished"] is None
+    run_sweep(exp, out, workers=2, resume=True)
+    runs = read_runs(out)
+    assert list(runs["run_id"]) == list(range(200)) and (runs["status"] == "ok").all()
+    pd.testing.assert_frame_equal(
+        saved.drop(columns="wall_s"),
+        runs[runs["run_id"].isin(saved["run_id"])].reset_index(drop=True).drop(columns="wall_s"),
+    )
