@@ -147,8 +147,9 @@ def run_govsim(residents: int, days: int, seed: int = 1) -> dict[str, float]:
     _, build = _timed(lambda: holder.append(GovernanceModel(spec, rng=seed)))
     _, run = _timed(lambda: holder[0].run_for(days))
     issues = int(holder[0].counts.arisen)
+    still_open = int(holder[0].counts.open)
     out = {"build_s": build.wall, "run_s": run.wall, "total_s": build.wall + run.wall,
-           "cpu_s": build.cpu + run.cpu, "issues": issues,
+           "cpu_s": build.cpu + run.cpu, "issues": issues, "open_at_end": still_open,
            "us_per_issue": 1e6 * (build.wall + run.wall) / max(issues, 1),
            "run_us_per_issue": 1e6 * run.wall / max(issues, 1)}
     holder.clear()
@@ -400,7 +401,8 @@ def render(rep: Report):
         t.add_row("Scaling", f"{q['residents']:,} residents × {q['days']} d",
                   _fmt_s(q["total_s"]),
                   f"build {q['build_s']:.2f} s, run {q['run_s']:.2f} s, peak {q['peak_mb']:,.0f} MB, "
-                  f"{q['issues']:,} issues, {q['us_per_issue']:,.0f} µs/issue")
+                  f"{q['issues']:,} issues ({q['open_at_end']:,} open at end), {q['us_per_issue']:,.0f} µs/issue, "
+                  f"GC {q['gc_s']:.1f} s")
     if rep.scaling:
         t.add_section()
     big = [q for q in rep.scaling if q["residents"] >= 1_000_000]

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from govsim.runio import atomic_write_bytes, atomic_write_parquet, fmt
-from sim.metrics import ALL_OUTCOME_NAMES, OUTCOMES
+from sim.metrics import ALL_OUTCOME_NAMES, ALL_OUTCOMES, OUTCOMES
 from sim.scenario import ScenarioSpec
 
 MAIN_OUTCOMES = ("share_left_city", "share_settled_by_street", "share_settled_by_community",
@@ -87,31 +87,43 @@ def comparison_table(runs: pd.DataFrame, outcomes: list[str] | tuple[str, ...] =
 
 
 def print_comparison(table: pd.DataFrame, outcomes: list[str] | tuple[str, ...], replicates: int) -> None:
-    """Print the comparison as one rich table per outcome group."""
+    """Print the comparison in long format: one row per outcome × scenario.
+
+    Columns: mean, its 95 % CI, the paired difference Δ from the first (reference) scenario and Δ's
+    95 % CI. A Δ whose interval excludes 0 is green when it is an improvement and red when it is worse
+    (by the outcome's ``better`` direction); outcomes with no better direction are bold.
+    """
     from rich.console import Console
     from rich.table import Table
 
     names = list(dict.fromkeys(table["scenario"]))
+    ref = names[0]
     t = Table(title=f"{len(names)} scenarios × {replicates} replicates (common random numbers); "
-                    "mean [95 % CI]; Δ vs first [95 % CI]")
-    t.add_column("outcome")
-    for n in names:
-        t.add_column(n, justify="right")
+                    f"Δ = paired difference vs {ref}")
+    for col, just in (("outcome", "left"), ("scenario", "left"), ("mean", "right"), ("95 % CI", "right"),
+                      (f"Δ vs {ref}", "right"), ("Δ 95 % CI", "right")):
+        t.add_column(col, justify=just, no_wrap=True)
     for o in outcomes:
-        cells = []
-        for n in names:
+        better = OUTCOMES[o].better if o in OUTCOMES else ALL_OUTCOMES[o].better if o in ALL_OUTCOMES else "neither"
+        for i, n in enumerate(names):
             r = table[(table.scenario == n) & (table.outcome == o)].iloc[0]
-            cell = f"{fmt(r['mean'])} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
-            if n != names[0]:
+            ci = f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
+            if n == ref:
+                d, dci = "—", ""
+            else:
                 sig = r.diff_ci_low > 0 or r.diff_ci_high < 0
-                better = OUTCOMES[o].better if o in OUTCOMES else "neither"
                 good = (r["diff"] < 0) if better == "lower" else (r["diff"] > 0) if better == "higher" else None
-                colour = "" if not sig or good is None else ("green" if good else "red")
-                d = f"Δ {r['diff']:+.3g} [{r.diff_ci_low:+.3g}, {r.diff_ci_high:+.3g}]"
-                cell += "\n" + (f"[{colour}]{d}[/{colour}]" if colour else d)
-            cells.append(cell)
-        t.add_row(o, *cells)
-    Console().print(t)
+                style = "" if not sig else "bold" if good is None else ("green" if good else "red")
+                d = f"{r['diff']:+.3g}"
+                dci = f"[{r.diff_ci_low:+.3g}, {r.diff_ci_high:+.3g}]"
+                if style:
+                    d, dci = f"[{style}]{d}[/{style}]", f"[{style}]{dci}[/{style}]"
+            t.add_row(o if i == 0 else "", n, fmt(r["mean"]), ci, d, dci,
+                      end_section=(i == len(names) - 1))
+    console = Console()
+    if not console.is_terminal:  # a pipe or a log file: do not squeeze the table into 80 columns
+        console = Console(width=max(console.width, 140))
+    console.print(t)
 
 
 def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, seed: int, workers: int | None,

@@ -24,8 +24,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import solara
+from matplotlib import colormaps
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -33,7 +35,7 @@ from sim import metrics
 from sim.errors import InputError
 from sim.model import GovernanceModel
 from sim.policies import LEVERS, Lever
-from sim.scenario import LEVELS, ScenarioSpec, WorldSpec, apply_overrides, load_scenario
+from sim.scenario import ScenarioSpec, WorldSpec, apply_overrides, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 EXTRA_PRESET_ENV = "GOVSIM_DASHBOARD_SCENARIO"
@@ -54,7 +56,7 @@ UNCERTAINTIES: dict[str, tuple[str, float]] = {
 }
 CHARTS: dict[str, str] = {
     "mean_trust": "Mean trust",
-    "share_left_city": "Share of closed issues that left the city",
+    "share_left_city": "Share left the city",
     "open_issues": "Open issues",
     "mean_resolution_days": "Mean days to settle",
     "participation_rate": "Participation",
@@ -415,6 +417,10 @@ def _rect_segments(rects: list[tuple[int, int, int, int]]) -> list[list[tuple[fl
     return segs
 
 
+_TRUST_CMAP = colormaps["RdYlGn"].with_extremes(bad="#eceff1")
+_OPEN_CMAP = colormaps["Oranges"].with_extremes(bad="#eceff1")
+
+
 def city_figure(cities: dict[str, GovernanceModel], layout: CityLayout, colour_by: ColourBy = "open issues") -> Figure:
     """The city map of each city side by side: buildings coloured by open issues or trust, open issues marked.
 
@@ -439,11 +445,10 @@ def city_figure(cities: dict[str, GovernanceModel], layout: CityLayout, colour_b
         img = np.full(layout.shape, np.nan)
         if colour_by == "trust":
             img[layout.y, layout.x] = trust_by_building(m)
-            im = ax.imshow(img, cmap="RdYlGn", vmin=0.0, vmax=1.0, interpolation="nearest", aspect="auto")
+            im = ax.imshow(img, cmap=_TRUST_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="auto")
         else:
             img[layout.y, layout.x] = counts
-            im = ax.imshow(img, cmap="Oranges", vmin=0, vmax=vmax, interpolation="nearest", aspect="auto")
-        im.cmap.set_bad("#eceff1")
+            im = ax.imshow(img, cmap=_OPEN_CMAP, vmin=0, vmax=vmax, interpolation="nearest", aspect="auto")
         for tier, (lw, colour) in {"grid": (0.6, "#90a4ae"), "community": (1.2, "#455a64"),
                                    "street": (2.4, "#000000")}.items():
             if layout.rects[tier]:
@@ -452,7 +457,7 @@ def city_figure(cities: dict[str, GovernanceModel], layout: CityLayout, colour_b
         if has.any():
             colours = np.array(LEVEL_COLOURS)[np.clip(top[has], -1, 4) + 1]
             ax.scatter(layout.x[has], layout.y[has], s=18 + 40 * np.sqrt(counts[has]), c=colours,
-                       edgecolors="white", linewidths=0.8, zorder=3)
+                       edgecolors="white", linewidths=0.8, zorder=3, gid="open-issues")
         if len(layout.street_labels) <= 30:
             for x, y, text in layout.street_labels:
                 ax.text(x - 0.4, y - 0.4, text, fontsize=7, va="top", ha="left", color="#263238", zorder=4)
@@ -465,7 +470,7 @@ def city_figure(cities: dict[str, GovernanceModel], layout: CityLayout, colour_b
     cbar = fig.colorbar(im, cax=cax)
     cbar.set_label("mean trust" if colour_by == "trust" else "open issues in building", fontsize=7)
     cbar.ax.tick_params(labelsize=7)
-    handles = [ax.scatter([], [], s=40, c=c, edgecolors="white") for c in LEVEL_COLOURS]
+    handles = [Line2D([], [], ls="", marker="o", markersize=7, color=c) for c in LEVEL_COLOURS]
     fig.legend(handles, ["not yet known", *LADDER_NAMES], loc="lower center", ncols=6, fontsize=7,
                frameon=False, title="open issues, by the level now holding them", title_fontsize=7,
                handletextpad=0.2, columnspacing=0.8)
@@ -487,7 +492,8 @@ def outcome_svg(frames: dict[str, pd.DataFrame], width: int = 210, height: int =
 
     Args:
         frames: City name → its daily outcome table (columns named as in :data:`sim.metrics.ALL_OUTCOMES`).
-        width, height: Size of one chart in pixels.
+        width: Width of one chart in pixels.
+        height: Height of one chart in pixels.
         max_points: Days kept per line (evenly thinned beyond this).
     """
     styles = {"A": ("#1f77b4", ""), "B": ("#ff7f0e", ' stroke-dasharray="6 3"')}
@@ -623,7 +629,7 @@ def Charts(model: ClassroomModel):
     cities = model.cities()
     with solara.Card("Outcomes", margin=0):
         solara.HTML(tag="div", unsafe_innerHTML=outcome_svg({k: _frame(m) for k, m in cities.items()}),
-                    style={"display": "flex", "flex-wrap": "wrap", "gap": "6px"})
+                    style="display: flex; flex-wrap: wrap; gap: 6px")
         solara.Text(f"Day {int(model.time)} — " + latest_values(cities), classes=["govsim-latest"])
 
 
@@ -676,6 +682,11 @@ def Dashboard(model: solara.Reactive):
     params = solara.use_memo(lambda: model_params(model.value), [generation.value])
     with solara.Sidebar():
         PresetPicker(model, generation)
+        # SolaraViz's sidebar (its controls hold their values in hooks) reaches the page through a
+        # portal, where the key below does not reach: shifting it by one place on every preset load
+        # makes reacton mount fresh controls, which start from the preset's values.
+        if generation.value % 2:
+            solara.Div(style="display: none")
     SolaraViz(model, components=[], model_params=params, name="govsim — city governance classroom",
               play_interval=150).key(f"viz-{generation.value}")
     with solara.Column(style={"padding": "8px"}):

@@ -303,6 +303,9 @@ class GovernanceModel(Model):
         if reach > 0:
             self.schedule_recurring(self.organised_activities, Schedule(interval=30, start=29.75))
         if p.grassroots_corruption > 0 and e.routine_contacts_per_year > 0:
+            # its own child stream (spawning draws nothing from self.rng): the corruption level then does
+            # not reshuffle arrivals and decisions, so compared scenarios keep common random numbers
+            self._contact_rng = self.rng.spawn(1)[0]
             self.schedule_recurring(self.routine_contacts, Schedule(interval=30, start=29.5))
         if p.secretary_projects > 0:
             interval = 365.0 / p.secretary_projects
@@ -874,19 +877,18 @@ class GovernanceModel(Model):
             self.residents.reinforce_many(idx, self.spec.world.participation_reinforcement * 0.5, self.time)
 
     def routine_contacts(self) -> None:
-        """A month of residents' everyday contacts with community and street offices (certificates,
-        subsidies, permits): each is corrupt with the corruption lever's chance and costs that resident
-        trust, and their neighbours hear of it.
+        """A month of residents' everyday contacts with community and street offices.
 
-        Petty corruption (吃拿卡要) bends benefit policies at the grassroots and is what residents resent
+        Contacts for certificates, subsidies and permits are each corrupt with the corruption lever's
+        chance; a corrupt one costs that resident trust, and their neighbours hear of it. Petty corruption (吃拿卡要) bends benefit policies at the grassroots and is what residents resent
         most (seed, 篇一 §二(二)); it reaches residents who never had a dispute, which is how it drags a
         whole city's trust down (the road into the Tacitus trap). Only corrupt contacts move trust: a
         clean routine contact is what residents expect and is not news.
         """
         p, e = self.spec.policy, self.spec.effects
         rate = e.routine_contacts_per_year * 30.0 / 365.0 * p.grassroots_corruption
-        n = int(self.rng.poisson(self.population * rate))
-        for r in self.rng.integers(0, self.population, n):
+        n = int(self._contact_rng.poisson(self.population * rate))
+        for r in self._contact_rng.integers(0, self.population, n):
             self.lose_trust(int(r), e.corruption_trust_hit)
 
     # ------------------------------------------------------------------ programmes and shocks

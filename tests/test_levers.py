@@ -58,9 +58,9 @@ CASES: tuple[LeverCase, ...] = (
               "joint meetings with property firms settle property issues in the community"),
     LeverCase("grid_members_per_10k", 0.0, 30.0, "issues_detected_early", "greater",
               "grid patrols find latent issues before residents report them"),
-    # success rates sit near their 96–98 % ceiling (T1), so this small effect gets 40 pairs
+    # success rates sit near their 96–98 % ceiling (T1), so this small effect gets 60 pairs
     LeverCase("community_worker_professionalisation", 0.0, 1.0, "mediation_success_rate", "greater",
-              "more skilled mediators settle more of the cases they take up", replicates=40),
+              "more skilled mediators settle more of the cases they take up", replicates=60),
     LeverCase("data_sharing", 0.0, 1.0, "bounces", "less",
               "one platform: referred cases reach the right department"),
     LeverCase("early_warning", 0.0, 1.0, "issues_detected_early", "greater",

@@ -38,7 +38,7 @@ def test_conservation_every_step(seed, scenario):
         assert m.check_conservation()
     ts = m.timeseries()
     assert all(conserved(r) for _, r in ts.iterrows())
-    assert ts["issues_arisen"].iloc[-1] > 50
+    assert ts["issues_arisen"].iloc[-1] > 20  # enough issues for the identity to be exercised
 
 
 def test_summary_is_last_row(small_spec):
