@@ -10,7 +10,7 @@ import sys
 import typer
 
 from experiments.cli import register
-from sim.errors import InputError
+from sim.errors import InputError, OutputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 register(app)
@@ -25,6 +25,9 @@ def main() -> None:
     """Run the command; bad input is one line on stderr and exit status 2."""
     try:
         rc = app(standalone_mode=False)  # returns the exit code of typer.Exit in this mode
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

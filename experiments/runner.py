@@ -20,14 +20,20 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from experiments.design import Design, build_design, unit_problem
 from experiments.executors import ExecutorFactory
 from experiments.spec import ExperimentSpec, load_experiment
 from experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
 from experiments.worker import Result, RunConfig, Task, run_batch
-from sim.errors import InputError
+from sim.errors import InputError, OutputError
 
 FLUSH_SECONDS = 2.0
+FLUSH_RUNS = 5_000
+"""Flush the buffer once it holds this many runs, whatever the time."""
+FLUSH_VALUES = 4_000_000
+"""... or this many time-series values (≈ 32 MB), so long series cannot pile up in the coordinator."""
 _MAX_BATCH = 256
 _TARGET_BATCH_SECONDS = 0.25
 _TRIES = 2
@@ -155,14 +161,17 @@ def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
     )
 
 
-def _tasks(design: Design, replicates: int, done: set[int]) -> Iterator[Task]:
-    """Yield the runs still to do, in run_id order, building each one's params lazily."""
+def _tasks(design: Design, replicates: int, done: Any) -> Iterator[Task]:
+    """Yield the runs still to do, in run_id order, building each one's params lazily.
+
+    ``done`` is a boolean array indexed by run_id (one byte a run, not a Python set of ids).
+    """
     cols = [(n, design.points[n].to_numpy()) for n in design.names]
     for point in range(design.n_points):
         params: dict[str, Any] | None = None
         for rep in range(replicates):
             rid = point * replicates + rep
-            if rid in done:
+            if done[rid]:
                 continue
             if params is None:
                 params = {n: c[point].item() if hasattr(c[point], "item") else c[point] for n, c in cols}
@@ -288,20 +297,28 @@ def run_sweep(
         atomic_write_json(manifest_path, manifest)
 
         kinds = {n: _param_kind(spec, n) for n in design.names}
-        store = Store(folder, kinds, spec.outcome_names, ex.timeseries, ex.seed)
-        done = store.finished_run_ids() if resume else set()
-        counts = _dispatch(
-            spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total
-        )
-        final = store.consolidate()
-        manifest.update(
-            runs_done=final["total"],
-            runs_failed=final["failed"] + final["timeout"],
-            runs_timeout=final["timeout"],
-            finished=_now() if counts["complete"] else None,
-            wall_s=round(counts["wall_s"] + manifest.get("wall_s", 0.0), 3),
-        )
-        atomic_write_json(manifest_path, manifest)
+        try:
+            store = Store(folder, kinds, spec.outcome_names, ex.timeseries, ex.seed)
+            done = store.finished_mask(total) if resume else np.zeros(total, dtype=bool)
+            counts = _dispatch(
+                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total
+            )
+            final = store.consolidate()
+            manifest.update(
+                runs_done=final["total"],
+                runs_failed=final["failed"] + final["timeout"],
+                runs_timeout=final["timeout"],
+                finished=_now() if counts["complete"] else None,
+                wall_s=round(counts["wall_s"] + manifest.get("wall_s", 0.0), 3),
+            )
+            atomic_write_json(manifest_path, manifest)
+        except OSError as exc:  # disk full, quota, folder removed or read-only: say so in one line
+            raise OutputError(
+                folder,
+                "",
+                f"cannot write the results ({exc.strerror or exc}); every run in parts/ is kept — free "
+                "space (or fix the folder) and continue with --resume",
+            ) from None
         if not counts["complete"]:
             raise KeyboardInterrupt
     return folder
@@ -311,7 +328,7 @@ def _dispatch(
     spec: ExperimentSpec,
     design: Design,
     store: Store,
-    done: set[int],
+    done: Any,
     executor: str,
     workers: int | None,
     scheduler: str | None,
@@ -322,10 +339,11 @@ def _dispatch(
     """Submit the remaining runs in bounded batches, collect results, flush parts."""
     config = _run_config(spec, run_timeout)
     pending = _tasks(design, spec.experiment.replicates, done)
-    n_done = len(done)
+    n_done = int(done.sum())
     n_failed = 0
     t0 = time.perf_counter()
     buffer: list[tuple[Task, Result]] = []
+    buffered_values = 0  # time-series values held in the buffer
     last_flush = time.monotonic()
     suspects: deque[Task] = deque()
     tries: dict[int, int] = {}
@@ -373,6 +391,7 @@ def _dispatch(
                         continue
                     for task, res in zip(batch, results, strict=True):
                         buffer.append((task, res))
+                        buffered_values += _ts_values(res)
                         tries.pop(task.run_id, None)
                     walls = [r.wall_s for r in results]
                     mean = sum(walls) / len(walls)
@@ -386,12 +405,17 @@ def _dispatch(
                             _retry_or_fail(batch, exc, tries, suspects, buffer)
                         else:  # finished before the pool broke
                             buffer.extend(zip(batch, results, strict=True))
+                            buffered_values += sum(_ts_values(r) for r in results)
                     pool = factory.create()
                 n_now = n_done + len(buffer)
                 failed_now = n_failed + sum(1 for _, r in buffer if r.status != "ok")
-                if buffer and (time.monotonic() - last_flush >= FLUSH_SECONDS or len(buffer) >= 5_000):
+                if buffer and (
+                    time.monotonic() - last_flush >= FLUSH_SECONDS
+                    or len(buffer) >= FLUSH_RUNS
+                    or buffered_values >= FLUSH_VALUES
+                ):
                     store.write_part(buffer)
-                    n_done, n_failed, buffer = n_now, failed_now, []
+                    n_done, n_failed, buffer, buffered_values = n_now, failed_now, [], 0
                     last_flush = time.monotonic()
                 bar.update(n_now, failed_now)
             complete = True
@@ -401,6 +425,12 @@ def _dispatch(
             store.write_part(buffer)  # finished runs are never lost, even on Ctrl-C
             bar.close()
     return {"complete": complete, "wall_s": time.perf_counter() - t0}
+
+
+def _ts_values(res: Result) -> int:
+    """How many numbers a result's time series holds (0 without one)."""
+    ts = res.timeseries
+    return sum(len(a) for a in ts.values()) if ts else 0
 
 
 def _retry_or_fail(

@@ -16,7 +16,6 @@ import hashlib
 import importlib
 import json
 import math
-import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.errors import InputError, from_validation_error
+from sim.errors import InputError, from_validation_error, read_toml_file
 
 type Scalar = bool | int | float | str
 type DesignName = Literal["factorial", "lhs", "sobol", "morris", "fast", "points"]
@@ -376,16 +375,7 @@ def load_experiment(path: str | Path, *, check: bool = True) -> ExperimentSpec:
         InputError: One line naming the file, the dotted key and what is allowed.
     """
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, "", f"cannot read the file ({exc})") from None
-    try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, "", f"malformed TOML: {exc}") from None
+    raw, data = read_toml_file(path)  # bounded size and nesting; one-line errors
     spec = parse_experiment(data, path, raw)
     if check:
         check_experiment(spec)

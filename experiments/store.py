@@ -54,11 +54,15 @@ def fsync_dir(path: Path) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (tmp file, fsync, ``os.replace``)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. ENOSPC: leave the old file, not a half-written temporary
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 
@@ -72,10 +76,14 @@ def atomic_write_table(path: Path, table: pa.Table) -> None:
     import pyarrow.parquet as pq
 
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. ENOSPC: leave the old file, not a half-written temporary
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 
@@ -190,6 +198,19 @@ class Store:
         for _, p in self._numbered(self.parts):
             done.update(pq.read_table(p, columns=["run_id"])["run_id"].to_pylist())
         return done
+
+    def finished_mask(self, total: int) -> np.ndarray:
+        """Boolean array over run ids ``0..total-1``: True where a part records the run.
+
+        One byte a run (a 10-million-run sweep resumes with 10 MB, not a set of Python ints).
+        """
+        import pyarrow.parquet as pq
+
+        mask = np.zeros(total, dtype=bool)
+        for _, p in self._numbered(self.parts):
+            ids = pq.read_table(p, columns=["run_id"])["run_id"].to_numpy()
+            mask[ids[(ids >= 0) & (ids < total)]] = True
+        return mask
 
     def write_part(self, results: list[tuple[Task, Result]]) -> None:
         """Write one part (and its time-series part first), atomically and durably."""

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sim.errors import InputError
+from sim.errors import InputError, OutputError
 
 app = typer.Typer(
     name="govsim",
@@ -79,7 +79,10 @@ def run(
     if not quiet:
         print_summary(spec, summary, seed)
     if out is not None:
-        write_run(out, spec, summary, model.timeseries(), seed)
+        try:
+            write_run(out, spec, summary, model.timeseries(), seed)
+        except OSError as exc:
+            raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
         if not quiet:
             typer.echo(f"wrote {out / 'timeseries.parquet'} and {out / 'summary.json'}")
 
@@ -121,8 +124,11 @@ def compare(
         raise InputError("compare", "SCENARIOS", "give at least one scenario file")
     specs = [_load(p, set_, days) for p in scenarios]
     _prepare_out(out)
-    run_compare(specs, [str(p) for p in scenarios], replicates=replicates, seed=seed, workers=workers, out=out,
-                outcomes=outcomes, quiet=quiet)
+    try:
+        run_compare(specs, [str(p) for p in scenarios], replicates=replicates, seed=seed, workers=workers,
+                    out=out, outcomes=outcomes, quiet=quiet)
+    except OSError as exc:
+        raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
 
 
 @app.command()
@@ -207,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     abort, exit_ = _click_exceptions("Abort"), _click_exceptions("Exit")
     try:
         app(args=argv, standalone_mode=False, prog_name="govsim")
+    except OutputError as exc:  # the input was fine; the results could not be written
+        typer.echo(f"error: {exc}", err=True)
+        return 1
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2

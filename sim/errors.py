@@ -28,6 +28,14 @@ class InputError(ValueError):
         super().__init__(where + self.allowed)
 
 
+class OutputError(InputError):
+    """Results could not be written (disk full, quota, a read-only or vanished folder).
+
+    Same one-line form as :class:`InputError`; the command line exits with status 1 (the input
+    was fine, the machine was not) instead of 2.
+    """
+
+
 def _dotted(loc: tuple) -> str:
     parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
     return ".".join(parts)
@@ -58,3 +66,102 @@ def from_validation_error(err: ValidationError, file: str | Path | None, prefix:
     if more > 0:
         allowed += f" [and {more} more problem{'s' if more > 1 else ''}]"
     return InputError(file, key, allowed)
+
+
+# --------------------------------------------------------------------------- reading TOML safely
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest scenario or experiment file read (they are a few kB); also stops ``/dev/zero``."""
+MAX_KEY_PARTS = 64
+"""Most parts of one dotted key. ``tomllib`` needs memory quadratic in them (20,000 parts: 1.5 GB)."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and tables in a value (``tomllib`` itself recurses, and so does copying)."""
+
+
+def _longest_dotted_key(text: str) -> tuple[int, int]:
+    """(parts, line number) of the dotted key with the most parts on a ``key = value`` line."""
+    best = (0, 0)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.count(".") < MAX_KEY_PARTS:  # cheap pre-filter: most lines cannot be a problem
+            continue
+        parts, i, n = 1, 0, len(line)
+        quote = ""
+        while i < n:
+            ch = line[i]
+            if quote:
+                if ch == "\\" and quote == '"':
+                    i += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch == ".":
+                parts += 1
+            elif ch in "=[#":
+                break
+            i += 1
+        if parts > best[0]:
+            best = (parts, lineno)
+    return best
+
+
+def _depth_problem(value: object, limit: int = MAX_DEPTH) -> str | None:
+    """The dotted path of a value nested deeper than ``limit``, or None (iterative: no recursion)."""
+    stack: list[tuple[object, str, int]] = [(value, "", 0)]
+    while stack:
+        v, path, depth = stack.pop()
+        if depth > limit:
+            return path
+        if isinstance(v, dict):
+            stack.extend((x, f"{path}.{k}" if path else str(k), depth + 1) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((x, f"{path}.{i}" if path else str(i), depth + 1) for i, x in enumerate(v))
+    return None
+
+
+def loads_toml(text: str, file: str | Path | None) -> dict:
+    """Parse TOML text into a dict; any problem is a one-line :class:`InputError` (never a traceback).
+
+    Besides malformed TOML this refuses what would make the parser itself misbehave: dotted keys
+    of more than :data:`MAX_KEY_PARTS` parts (quadratic memory in ``tomllib``) and nesting deeper
+    than :data:`MAX_DEPTH` (recursion).
+    """
+    import tomllib
+
+    parts, lineno = _longest_dotted_key(text)
+    if parts > MAX_KEY_PARTS:
+        raise InputError(file, "", f"line {lineno}: a key of {parts} dotted parts; at most {MAX_KEY_PARTS}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(file, "", f"malformed TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(file, "", f"arrays or tables nested too deeply (at most {MAX_DEPTH} levels)") from None
+    where = _depth_problem(data)
+    if where is not None:
+        raise InputError(file, where, f"nested too deeply (at most {MAX_DEPTH} levels of arrays and tables)")
+    return data
+
+
+def read_toml_file(path: Path) -> tuple[str, dict]:
+    """Read a TOML file (at most :data:`MAX_FILE_BYTES`): its text and its parsed content.
+
+    Raises:
+        InputError: A missing, unreadable, oversized, non-UTF-8 or malformed file, in one line.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "", "is a folder; a .toml file is needed") from None
+    except OSError as exc:
+        raise InputError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(path, "", f"larger than {MAX_FILE_BYTES // 2**20} MB; a TOML file of a few kB is needed")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path, "", "not UTF-8 text; a TOML file is needed") from None
+    return text, loads_toml(text, path)

@@ -303,8 +303,8 @@ class GovernanceModel(Model):
         if reach > 0:
             self.schedule_recurring(self.organised_activities, Schedule(interval=30, start=29.75))
         if p.grassroots_corruption > 0 and e.routine_contacts_per_year > 0:
-            # its own child stream (spawning draws nothing from self.rng): the corruption level then does
-            # not reshuffle arrivals and decisions, so compared scenarios keep common random numbers
+            # who has a corrupt contact comes from a child stream (spawning draws nothing from self.rng),
+            # so the corruption level shifts fewer of the main stream's draws between compared scenarios
             self._contact_rng = self.rng.spawn(1)[0]
             self.schedule_recurring(self.routine_contacts, Schedule(interval=30, start=29.5))
         if p.secretary_projects > 0:

@@ -10,13 +10,12 @@ exists, a source (see ``../shared/CALIBRATION_TARGETS.md`` targets T1–T13). Do
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, from_validation_error
+from sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
 from sim.policies import PolicySpec
 
 LEVELS: tuple[str, ...] = ("self", "community", "street", "district", "city")
@@ -442,20 +441,8 @@ class ScenarioSpec(_Frozen):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "", "is a folder; a .toml file is needed") from None
-    except OSError as exc:
-        raise InputError(path, "", f"cannot read the file ({exc.strerror})") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, "", "not UTF-8 text; a TOML file is needed") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, "", f"malformed TOML: {exc}") from None
+    # read_toml_file bounds the size and the nesting, so no file can crash or exhaust the parser
+    return read_toml_file(path)[1]
 
 
 def scenario_from_dict(data: dict[str, Any], file: str | Path | None = None) -> ScenarioSpec:
@@ -510,9 +497,11 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
 def parse_value(text: str) -> Any:
     """Parse the right-hand side of a ``--set KEY=VALUE`` as a TOML value (bare words are strings)."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
+        return loads_toml(f"v = {text}", "--set")["v"]
+    except InputError as exc:
+        if exc.allowed.startswith("malformed TOML"):
+            return text
+        raise InputError("--set", text[:40], exc.allowed) from None
 
 
 def apply_overrides(spec: ScenarioSpec, overrides: dict[str, Any], label: str = "--set") -> ScenarioSpec:

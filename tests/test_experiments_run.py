@@ -350,10 +350,13 @@ step_sd = { low = 0.5, high = 2.0 }
 def test_coordinator_memory_on_20k_runs(tmp_path):
     exp = tmp_path / "big.toml"
     exp.write_text(TOY.format(design="lhs", samples=2000, replicates=10))
+    # VmHWM, the peak RSS of this process's own address space. Not ru_maxrss: Linux carries
+    # ru_maxrss across execve, so a child of a big pytest process (≈ 700 MB after the whole suite)
+    # "peaks" at its parent's size before it has run a line — what made this test flaky.
     code = (
-        "import resource, sys\nfrom experiments import run_sweep\n"
+        "import re\nfrom experiments import run_sweep\n"
         f"run_sweep({str(exp)!r}, {str(tmp_path / 'out')!r}, executor='processes', workers=2)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
     )
     t0 = time.perf_counter()
     res = subprocess.run(

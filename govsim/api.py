@@ -1,0 +1,505 @@
+"""govsim from Python: the command line's verbs as functions.
+
+Every ``govsim`` command has a function here that takes the same inputs and returns tables instead
+of printing them::
+
+    import govsim
+
+    spec = govsim.load_scenario("baseline", **{"world.population": 3000})   # a bundled scenario by name
+    res = govsim.run(spec, seed=7, days=120)                                 # govsim run
+    res.summary["share_left_city"], res.timeseries.tail()
+    table = govsim.compare(["baseline", "street_empowerment"], replicates=8)  # govsim compare
+    runs = govsim.sweep("morris_screening", "out/morris")                    # govsim sweep
+    sens = govsim.analyze("out/morris")                                      # govsim analyze
+    box, importance = govsim.discover("out/lhs", "share_left_city", 0.01)    # govsim analyze --method prim
+    govsim.dashboard()                                                       # govsim dashboard, inline in Jupyter
+
+Scenarios and experiments can be named instead of given as paths: ``"baseline"`` is
+``scenarios/baseline.toml`` of the clone you work in or, in an installed copy, of the scenario and
+experiment files bundled with the package (:func:`data_dir`). Dotted paths name parameters as they
+do everywhere else (``policy.street_empowerment``); Python keywords cannot hold dots, so
+``policy__street_empowerment=0.8`` is accepted as the same key.
+
+Bad input raises :class:`sim.errors.InputError`, whose message names the file, the dotted key and
+what is allowed, exactly as the command line prints it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim.errors import InputError
+from sim.scenario import ScenarioSpec
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from analysis.discovery import PrimResult
+    from analysis.results import SweepResults
+    from analysis.sensitivity import SensitivityResult
+    from experiments.spec import ExperimentSpec
+
+type PathLike = str | os.PathLike[str]
+"""A file or folder path."""
+type ScenarioLike = ScenarioSpec | PathLike
+"""A validated scenario, a scenario file, or the name of a bundled scenario (``"baseline"``)."""
+type ExperimentLike = ExperimentSpec | Mapping[str, Any] | PathLike
+"""A validated experiment, a parsed experiment file (dict), a file, or a bundled experiment's name."""
+
+__all__ = [
+    "RunResult",
+    "analyze",
+    "compare",
+    "dashboard",
+    "data_dir",
+    "discover",
+    "experiment_names",
+    "load_experiment",
+    "load_scenario",
+    "override",
+    "plot",
+    "run",
+    "scenario_names",
+    "sweep",
+]
+
+_PACKAGE = Path(__file__).resolve().parent
+_BUNDLED = _PACKAGE / "_bundled"
+"""Where ``pip install`` puts copies of ``scenarios/`` and ``experiments/*.toml`` (see ``setup.py``)."""
+
+
+# --------------------------------------------------------------------------- bundled files
+
+
+def data_dir() -> Path:
+    """The folder that holds the bundled ``scenarios/`` and ``experiments/`` folders.
+
+    In an installed copy this is ``govsim/_bundled`` inside the package (written when the wheel is
+    built); in a clone it is the clone's root, so edits to ``scenarios/`` are seen at once. Both keep
+    the repository's layout, so ``run.base`` and an experiment's ``scenario = "../scenarios/..."``
+    resolve the same way in either.
+
+    Raises:
+        InputError: When neither exists (a broken installation).
+    """
+    for root in (_BUNDLED, _PACKAGE.parent):
+        if (root / "scenarios" / "baseline.toml").is_file() and (root / "experiments").is_dir():
+            return root
+    raise InputError(_BUNDLED, "", "no bundled scenarios found: reinstall govsim (pip install govsim)")
+
+
+def scenario_names() -> list[str]:
+    """Names of the bundled scenarios (``baseline`` first), each usable wherever a scenario is asked for."""
+    files = (data_dir() / "scenarios").glob("*.toml")
+    return sorted((p.stem for p in files), key=lambda n: (n != "baseline", n))
+
+
+def experiment_names() -> list[str]:
+    """Names of the bundled experiment files (``morris_screening``, ``sobol_levers`` ...)."""
+    return sorted(p.stem for p in (data_dir() / "experiments").glob("*.toml"))
+
+
+def _named(kind: str, value: PathLike, names: list[str]) -> Path:
+    """A path for ``value``: an existing file, else a bundled file of that name."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(value)
+    if name in names:
+        return data_dir() / kind / f"{name}.toml"
+    if path.suffix == ".toml" or path.parent != Path("."):
+        raise InputError(path, "", "file not found")
+    raise InputError(value, "", f"neither a file nor a bundled {kind[:-1]}; bundled: {', '.join(names)}")
+
+
+def _dotted(overrides: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(overrides or {})
+    out.update({k.replace("__", "."): v for k, v in kwargs.items()})
+    return out
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def load_scenario(path_or_name: ScenarioLike, overrides: Mapping[str, Any] | None = None,
+                  /, **dotted_overrides: Any) -> ScenarioSpec:
+    """Read a scenario and apply overrides, like ``govsim run FILE --set KEY=VALUE``.
+
+    Args:
+        path_or_name: A scenario file, the name of a bundled scenario (``"baseline"``,
+            ``"fengqiao_full"``; see :func:`scenario_names`) or an already loaded scenario.
+        overrides: ``{"policy.street_empowerment": 0.8, ...}``.
+        **dotted_overrides: More overrides; ``policy__street_empowerment=0.8`` or
+            ``**{"policy.street_empowerment": 0.8}``.
+
+    Returns:
+        The validated, frozen scenario (``run.base`` followed).
+
+    Raises:
+        InputError: Missing file or unknown name, or an override that is not allowed.
+
+    Example:
+        >>> spec = load_scenario("baseline", world__population=3000)
+        >>> spec.world.population
+        3000
+    """
+    from sim.scenario import load_scenario as _load
+
+    if isinstance(path_or_name, ScenarioSpec):
+        spec = path_or_name
+    else:
+        spec = _load(_named("scenarios", path_or_name, scenario_names()))
+    changes = _dotted(overrides, dotted_overrides)
+    return override(spec, changes) if changes else spec
+
+
+def override(spec: ScenarioSpec, overrides: Mapping[str, Any] | None = None, /, **dotted_overrides: Any) -> ScenarioSpec:
+    """A copy of ``spec`` with dotted-path fields replaced and validated again.
+
+    Args:
+        spec: The scenario to start from (scenarios are frozen; this never changes it).
+        overrides: ``{"policy.street_empowerment": 0.8, "world.population": 3000}``.
+        **dotted_overrides: The same as keywords, ``__`` standing for ``.``.
+
+    Raises:
+        InputError: An unknown path or a value out of range, naming the key and what is allowed.
+    """
+    from sim.scenario import apply_overrides
+
+    return apply_overrides(spec, _dotted(overrides, dotted_overrides), "override")
+
+
+# --------------------------------------------------------------------------- run
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run's results, as ``govsim run --out`` writes them.
+
+    Attributes:
+        summary: Outcome name → value at the end of the run (``sim.metrics.ALL_OUTCOME_NAMES``).
+        timeseries: One row per day (column ``day``), one column per outcome.
+        spec: The scenario that ran (overrides applied).
+        seed: The seed it ran with.
+    """
+
+    summary: dict[str, float]
+    timeseries: pd.DataFrame
+    spec: ScenarioSpec
+    seed: int
+
+
+def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
+        overrides: Mapping[str, Any] | None = None, out: PathLike | None = None) -> RunResult:
+    """Run one scenario, like ``govsim run``.
+
+    Args:
+        spec: A scenario, a scenario file or a bundled scenario's name.
+        seed: Random seed; the same seed gives the same run.
+        days: Days to simulate (default: the scenario's ``run.days``).
+        overrides: Dotted-path overrides applied first.
+        out: If given, also write ``timeseries.parquet`` and ``summary.json`` there.
+
+    Returns:
+        The summary and the daily time series.
+    """
+    from sim.model import GovernanceModel
+
+    changes = dict(overrides or {})
+    if days is not None:
+        changes["run.days"] = days
+    scenario = load_scenario(spec, changes)
+    model = GovernanceModel(scenario, rng=seed)
+    model.run_for(scenario.run.days)
+    result = RunResult(dict(model.summary()), model.timeseries(), scenario, seed)
+    if out is not None:
+        from govsim.runio import write_run
+
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_run(folder, scenario, result.summary, result.timeseries, seed)
+    return result
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def compare(specs_or_paths: Sequence[ScenarioLike], replicates: int = 10, seed: int = 20261129,
+            workers: int | None = None, *, days: int | None = None,
+            overrides: Mapping[str, Any] | None = None, out: PathLike | None = None) -> pd.DataFrame:
+    """Compare scenarios under common random numbers, like ``govsim compare``.
+
+    Every scenario runs with the same replicate seeds (``SeedSequence(seed).spawn(replicates)``), so
+    differences from the first (reference) scenario are paired by replicate and shared noise cancels.
+
+    Args:
+        specs_or_paths: Scenarios, files or bundled names; the first is the reference. Their
+            ``run.name`` must differ.
+        replicates: Replicates per scenario (at least 2).
+        seed: Root seed of the replicate seeds.
+        workers: Worker processes (default: all cores; 1 = in this process).
+        days: Days to simulate (default: each scenario's ``run.days``).
+        overrides: Dotted-path overrides applied to every scenario (e.g. a smaller population).
+        out: If given, also write ``comparison.csv``, ``runs.parquet``, ``timeseries.parquet`` and
+            the HTML report there, as the command line does.
+
+    Returns:
+        One row per scenario and outcome: ``scenario, outcome, mean, ci_low, ci_high, diff,
+        diff_ci_low, diff_ci_high`` (95 % intervals; ``diff`` is the paired difference from the
+        reference), then effect sizes, ranks and cost-effectiveness (``docs/analysis.md``). The
+        replicate seeds are in ``table.attrs["replicate_seeds"]``.
+
+    Raises:
+        InputError: Fewer than two replicates, duplicate scenario names or a bad scenario.
+    """
+    from govsim.compare import full_comparison, replicate_seeds, run_compare, run_replicates
+
+    if not specs_or_paths:
+        raise InputError("compare", "specs_or_paths", "give at least one scenario")
+    if replicates < 2:
+        raise InputError("compare", "replicates", f"at least 2 (got {replicates})")
+    changes = dict(overrides or {})
+    if days is not None:
+        changes["run.days"] = days
+    specs = [load_scenario(s, changes) for s in specs_or_paths]
+    labels = [s.run.name if isinstance(s, ScenarioSpec) else str(s) for s in specs_or_paths]
+    names = [s.run.name for s in specs]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise InputError(labels[names.index(dup)], "run.name",
+                         f"two scenarios are both named '{dup}'; give each a distinct run.name")
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        table = run_compare(specs, labels, replicates=replicates, seed=seed, workers=workers, out=folder,
+                            quiet=True)
+    else:
+        runs, _ = run_replicates(specs, replicate_seeds(seed, replicates), workers)
+        table = full_comparison(runs, specs, seed)
+    table.attrs["replicate_seeds"] = replicate_seeds(seed, replicates)
+    return table
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def load_experiment(experiment: ExperimentLike, *, fixed: Mapping[str, Any] | None = None,
+                    **changes: Any) -> ExperimentSpec:
+    """Read and check an experiment, optionally changing its ``[experiment]`` table first.
+
+    Args:
+        experiment: An experiment file, a bundled experiment's name (``"morris_screening"``; see
+            :func:`experiment_names`), a dict with the file's tables, or a loaded experiment.
+            In a dict, ``scenario`` may name a bundled scenario and relative paths are resolved
+            against the current folder.
+        fixed: More ``[fixed]`` overrides (dotted path → value), applied to every run.
+        **changes: Keys of the ``[experiment]`` table to replace, e.g. ``samples=8, replicates=1,
+            days=60`` for a quick look at a large study.
+
+    Returns:
+        The validated experiment (its files and parameter paths checked, as ``govsim validate`` does).
+
+    Raises:
+        InputError: One line naming the file, the dotted key and what is allowed.
+    """
+    from experiments.spec import ExperimentSpec, check_experiment, parse_experiment
+
+    path: Path | None = None
+    raw = ""
+    if isinstance(experiment, ExperimentSpec):
+        if not changes and not fixed:
+            return experiment
+        data = experiment.model_dump(mode="python")
+        path, raw = experiment.path, experiment.raw
+    elif isinstance(experiment, Mapping):
+        data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in experiment.items()}
+        table = dict(data.get("experiment") or {})
+        scen = table.get("scenario")
+        if isinstance(scen, str) and not Path(scen).is_file() and scen in scenario_names():
+            table["scenario"] = str(data_dir() / "scenarios" / f"{scen}.toml")
+        data["experiment"] = table
+    else:
+        path = _named("experiments", experiment, experiment_names())
+        raw = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(path, "", f"malformed TOML: {exc}") from None
+    if changes or fixed:
+        data = dict(data)
+        data["experiment"] = {**dict(data.get("experiment") or {}), **changes}
+        data["fixed"] = {**dict(data.get("fixed") or {}), **dict(fixed or {})}
+        raw += f"\n# changed from Python (govsim.load_experiment): experiment {changes!r}, fixed {dict(fixed or {})!r}\n"
+    spec = parse_experiment(data, path if path is not None else "<experiment>", raw)
+    check_experiment(spec)
+    return spec
+
+
+def sweep(experiment: ExperimentLike, out: PathLike, executor: str = "processes", workers: int | None = None,
+          *, resume: bool = False, run_timeout: float | None = None, progress: bool = False,
+          scheduler: str | None = None, fixed: Mapping[str, Any] | None = None, **changes: Any) -> pd.DataFrame:
+    """Run a sweep, like ``govsim sweep``, and return its runs table.
+
+    Args:
+        experiment: As for :func:`load_experiment` (a file, a bundled name, a dict or a spec).
+        out: Results folder (new or empty unless ``resume``); :func:`analyze` and :func:`discover`
+            read it.
+        executor: ``serial``, ``processes`` (default), ``dask`` or ``mpi``.
+        workers: Worker count (default: all cores).
+        resume: Continue an interrupted sweep in ``out``.
+        run_timeout: Seconds after which a run is stopped and recorded as ``timeout``.
+        progress: Show a progress bar.
+        scheduler: Dask scheduler address (``tcp://HOST:PORT``).
+        fixed: More ``[fixed]`` overrides.
+        **changes: ``[experiment]`` keys to replace (``samples=8, replicates=1, days=60``).
+
+    Returns:
+        One row per run, sorted by ``run_id``: ``run_id, point_id, replicate, status``, the
+        parameters and the outcomes (``docs/sweeps.md``, "Storage layout").
+
+    Raises:
+        InputError: A bad experiment, or an output folder that holds something else.
+    """
+    from experiments.runner import run_sweep
+    from experiments.store import read_runs
+
+    spec = load_experiment(experiment, fixed=fixed, **changes)
+    folder = run_sweep(spec, out, executor=executor, workers=workers, scheduler=scheduler, resume=resume,
+                       run_timeout=run_timeout, progress=progress)
+    return read_runs(folder)
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def analyze(results_dir: PathLike | SweepResults, method: str = "auto", outcomes: Sequence[str] | None = None,
+            *, stat: str = "mean", seed: int = 0, num_resamples: int = 1000, convergence: bool = True,
+            out: PathLike | None = None) -> SensitivityResult:
+    """Sensitivity indices of a sweep, like ``govsim analyze``.
+
+    Args:
+        results_dir: A folder written by :func:`sweep` (or ``govsim sweep``).
+        method: ``auto`` (the design's own: Sobol for a ``sobol`` design, Morris for ``morris`` ...)
+            or one of ``sobol, morris, fast, rbd_fast, pawn, delta``.
+        outcomes: Outcomes to analyse (default: all in the sweep).
+        stat: Replicate statistic per design point: ``mean``, ``median``, ``std``, ``var`` or ``q90``.
+        seed: Seed of every bootstrap.
+        num_resamples: Bootstrap resamples for the intervals.
+        convergence: Also compute the ranking index at N/4 and N/2 and apply the convergence rule.
+        out: If given, also write ``indices.csv``, ``convergence.csv`` and the HTML report there.
+
+    Returns:
+        A :class:`analysis.sensitivity.SensitivityResult`: ``.table`` (long: ``parameter, outcome,
+        index, value, ci_low, ci_high``), ``.convergence``, ``.converged`` per outcome, ``.meta``
+        and ``.warnings``. Draw it with :func:`plot`.
+
+    Raises:
+        InputError: Unknown outcome, a method the design does not support, or missing runs.
+    """
+    from analysis.results import SweepResults
+    from analysis.sensitivity import analyze as _analyze
+
+    results = results_dir if isinstance(results_dir, SweepResults) else SweepResults.load(results_dir)
+    sens = _analyze(results, method, list(outcomes) if outcomes else None, stat=stat,  # type: ignore[arg-type]
+                    seed=seed, num_resamples=num_resamples, convergence=convergence)
+    if out is not None:
+        from analysis.report import write_sensitivity_report
+
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        sens.table.to_csv(folder / "indices.csv", index=False)
+        sens.convergence.to_csv(folder / "convergence.csv", index=False)
+        write_sensitivity_report(sens, results, folder)
+    return sens
+
+
+def plot(result: SensitivityResult, outcome: str) -> Figure:
+    """The usual figure for a sensitivity result: Morris μ*–σ plot, Sobol S1/ST bars, or index bars.
+
+    Args:
+        result: What :func:`analyze` returned.
+        outcome: One of the analysed outcomes.
+
+    Returns:
+        A matplotlib figure (object API; display it in Jupyter or ``fig.savefig(...)``).
+    """
+    from analysis import figures
+
+    if outcome not in set(result.table["outcome"]):
+        raise InputError("plot", "outcome", f"one of {', '.join(dict.fromkeys(result.table['outcome']))}")
+    if result.method == "morris":
+        return figures.morris_plot(result.table, outcome)
+    if result.method == "sobol":
+        return figures.sobol_bars(result.table, outcome)
+    shown = tuple(dict.fromkeys(result.table.loc[result.table["outcome"] == outcome, "index"]))
+    return figures.index_bars(result.table, outcome, shown)
+
+
+def discover(results_dir: PathLike | SweepResults, outcome: str, threshold: float, direction: str = "above",
+             *, stat: str = "mean", alpha: float = 0.05, min_mass: float = 0.05,
+             seed: int = 0) -> tuple[PrimResult, pd.DataFrame]:
+    """Scenario discovery with PRIM, like ``govsim analyze --method prim``.
+
+    Which box of parameter values holds most of the design points where ``outcome`` is bad?
+
+    Args:
+        results_dir: A folder written by :func:`sweep` (an ``lhs`` or ``factorial`` design suits).
+        outcome: The outcome that can go bad.
+        threshold: The value separating bad from acceptable.
+        direction: ``above`` (bad when ``outcome > threshold``) or ``below``.
+        stat: Replicate statistic per design point.
+        alpha: Share of the box peeled away in each step.
+        min_mass: Smallest share of the sample the box may keep.
+        seed: Seed of the extra-trees ranking.
+
+    Returns:
+        ``(prim_result, importance)``: the box (``prim_result.box``, with ``coverage`` and
+        ``density``) and its peeling trajectory, and an extra-trees ranking of the parameters.
+    """
+    from analysis.discovery import discover as _discover
+    from analysis.results import SweepResults
+
+    results = results_dir if isinstance(results_dir, SweepResults) else SweepResults.load(results_dir)
+    return _discover(results, outcome, threshold, direction, stat=stat,  # type: ignore[arg-type]
+                     alpha=alpha, min_mass=min_mass, seed=seed)
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def dashboard(preset: str = "baseline", population: int = 3000, seed: int = 42) -> Any:
+    """The classroom dashboard (``sim/app.py``) as a solara element, for display inside Jupyter.
+
+    Make it the last expression of a cell (or pass it to ``IPython.display.display``) and the page —
+    map, ladder, charts, every lever, A/B mode — appears under the cell, as ``govsim dashboard``
+    shows it in a browser.
+
+    Args:
+        preset: A bundled scenario's name or a scenario file to start from.
+        population: Residents of the classroom city (500–20,000).
+        seed: Seed of the city (same seed = same city).
+
+    Returns:
+        A solara element wrapping one :class:`sim.app.ClassroomModel`.
+    """
+    import solara
+
+    from sim.app import ClassroomModel, Dashboard, presets
+
+    if preset not in presets():  # an installed copy: the page's own presets folder is not there
+        preset = str(_named("scenarios", preset, scenario_names()).resolve())
+    first = ClassroomModel(preset=preset, population=population, seed=seed)
+
+    @solara.component
+    def GovsimDashboard():  # noqa: N802 - solara components are named like classes
+        model = solara.use_reactive(first)
+        Dashboard(model)
+
+    return GovsimDashboard()
