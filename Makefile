@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 OUT     ?= out/demo
 
-.PHONY: demo test test-fast lint bench clean venv
+.PHONY: demo test test-fast lint bench docs clean venv
 
 venv: $(STAMP)
 
@@ -32,5 +32,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/govsim bench
 
+# The documentation site (MkDocs + Material + mkdocstrings + mkdocs-jupyter), built offline into site/.
+# Notebooks are rendered as stored (without outputs); serve with live reload: .venv/bin/mkdocs serve
+docs: $(STAMP)
+	$(PY) tools/gen_experiment_reference.py --check
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache
+	rm -rf $(VENV) out build site *.egg-info .pytest_cache

@@ -71,10 +71,9 @@ def run(
     spec = _load(scenario, set_, days)
     if out is not None:
         _prepare_out(out)
-    from sim.model import GovernanceModel
+    from sim.model import run_quietly
 
-    model = GovernanceModel(spec, rng=seed)
-    model.run_for(spec.run.days)
+    model = run_quietly(spec, seed)
     summary = model.summary()
     if not quiet:
         print_summary(spec, summary, seed)

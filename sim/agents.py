@@ -71,7 +71,7 @@ class Issue:
     __slots__ = (
         "uid", "kind", "resident", "building", "grid", "community", "street", "district", "born",
         "state", "level", "sev_base", "sev_since", "growth", "frozen", "base_authority", "escalate_at",
-        "stage", "known_at", "channel", "hotline", "flagged", "bounces", "handler", "corrupt", "timers",
+        "stage", "known_at", "channel", "hotline", "flagged", "bounces", "handler", "corrupt",
         "history", "office",
     )
 
@@ -98,7 +98,6 @@ class Issue:
         self.bounces = 0
         self.handler: Mediator | None = None
         self.corrupt = False
-        self.timers: list[Timer] = []
         self.history: list[tuple[float, str, int]] = [(born, "arise", -1)]
         self.office: Office | None = None
 
@@ -140,13 +139,12 @@ class Issue:
 
 
 class Timer:
-    """A scheduled case event.
+    """A scheduled case event on the model's calendar.
 
-    Mesa holds event callbacks by weak reference, so each issue keeps its timers alive in
-    ``issue.timers``; a timer fires only if its issue has not moved on since it was set.
+    A timer fires only if its issue has not moved on since it was set (same ``stage``) and is still open.
     """
 
-    __slots__ = ("model", "issue", "stage", "action", "__weakref__")
+    __slots__ = ("model", "issue", "stage", "action")
 
     def __init__(self, model: GovernanceModel, issue: Issue, action: str) -> None:
         self.model = model
@@ -210,6 +208,15 @@ class ResidentTable:
         elif value < thr <= old:
             self.low_count += 1
         return value - old
+
+    def scale_trust(self, lo: int, hi: int, factor: float) -> None:
+        """Multiply the trust of residents ``lo`` … ``hi - 1`` by ``factor`` (a shock's blow), keeping the sums."""
+        old = self.trust[lo:hi]
+        new = np.clip(old * factor, 0.0, 1.0)
+        self.trust_sum += float((new - old).sum())
+        thr = self.threshold
+        self.low_count += int((new < thr).sum()) - int((old < thr).sum())
+        self.trust[lo:hi] = new
 
     def participation(self, i: int, now: float) -> float:
         """Resident ``i``'s participation at time ``now``."""

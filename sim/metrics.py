@@ -127,7 +127,7 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
         Outcome("escalations", "Times residents escalated on their own", "escalations", "lower",
                 lambda m: m.counts.escalations),
         Outcome("mediation_success_rate", "Settled share of cases taken up at community and street (T1)", "share",
-                "higher", lambda m: _share(m.counts.settled[1] + m.counts.settled[2],
+                "higher", lambda m: _share(m.counts.settled[1] - m.counts.on_the_spot + m.counts.settled[2],
                                            m.counts.attempts[1] + m.counts.attempts[2])),
         Outcome("satisfaction_community", "Satisfying share of settlement experiences at community level", "share",
                 "higher", lambda m: _share(m.counts.satisfied[1], m.counts.experiences[1])),

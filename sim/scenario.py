@@ -292,6 +292,10 @@ class SettlementSpec(_Frozen):
     relapse_base: float = F(0.15, unit="probability", ge=0.0, le=1.0,
                             desc="Chance a settlement fails to hold without legal backing (scaled by 1 − rule of law).")
     relapse_days: float = F(30.0, unit="days", ge=1.0, le=365.0, desc="Mean days until a failed settlement resurfaces.")
+    relapse_severity_boost: float = F(0.2, unit="0–1", ge=0.0, le=1.0,
+                                      desc="Added to the mean initial severity of a dispute that resurfaces.")
+    relapse_corrupt_multiplier: float = F(2.0, unit="multiplier", ge=1.0, le=10.0,
+                                          desc="How much more often a settlement reached in a corrupt contact fails to hold.")
     satisfied_days: float = F(15.0, unit="days", ge=1.0, le=365.0,
                               desc="A settlement later than this after the issue was known does not satisfy.")
 
@@ -330,8 +334,9 @@ class EffectsSpec(_Frozen):
         1.5, unit="households per volunteer hour", ge=0.0, le=50.0,
         desc="Households a registered party member keeps an eye on per volunteer hour a month.")
     party_member_mediation_per_hour: float = F(
-        0.02, unit="availability per member-hour", ge=0.0, le=1.0,
-        desc="Level-0 mediation availability added per registered member-hour a month in the grid, per household (×1,000).")
+        0.02, unit="availability per member-hour per 100 households", ge=0.0, le=1.0,
+        desc="Level-0 mediation availability added per registered member-hour a month, per 100 households of "
+        "the grid: availability = 1 − exp(−hours × this × 100 / households).")
     party_member_example: float = F(
         0.5, unit="share", ge=0.0, le=1.0,
         desc="Scale of the participation boost a party member's visit gives the resident (of participation_reinforcement).")

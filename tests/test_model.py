@@ -177,7 +177,6 @@ def test_grid_patrol_finds_latent_issues():
                 "behaviour.report_intercept": -10.0, "policy.building_heads": 0.0})
     issues = [m.arise_one(4, i * 3) for i in range(5)]
     for iss in issues:  # silence the residents
-        iss.timers.clear()
         iss.stage += 1
     m.run_for(20)
     assert m.counts.detected_early >= 3
