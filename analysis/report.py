@@ -202,10 +202,11 @@ def sensitivity_sections(result: SensitivityResult) -> list[Section]:
                 + ("n/a (no replicates)" if isinstance(ns, float) and math.isnan(ns) else f"{ns:.3f}")
                 + f"; converged: {'yes' if result.converged.get(outcome) else 'no'}."
             ],
-            warnings=[w for w in result.warnings if w.startswith(f"{outcome}:")],
+            warnings=_grouped_warnings([w for w in result.warnings if w.startswith(f"{outcome}:")], outcome),
             tables=[
-                (f"Indices for {outcome}", tab.reset_index(drop=True)),
-                (f"Convergence of {outcome}", result.convergence[result.convergence["outcome"] == outcome]),
+                (f"Indices for {outcome}, ranked (value [95 % interval])", ranked_index_table(tab)),
+                (f"Convergence of {outcome}: the main index at growing N (value [95 % interval])",
+                 convergence_table(result.convergence[result.convergence["outcome"] == outcome])),
             ],
         )
         secs.append(sec)
@@ -215,6 +216,72 @@ def sensitivity_sections(result: SensitivityResult) -> list[Section]:
     if general:
         secs.insert(0, Section("Warnings", warnings=general))
     return secs
+
+
+_PRIMARY = ("ST", "mu_star", "S1_fast", "S1_rbd", "delta", "pawn", "S1")
+
+
+def ranked_index_table(tab: pd.DataFrame) -> pd.DataFrame:
+    """One row per parameter, one column per index (``value [ci_low, ci_high]``), most influential first.
+
+    The ranking uses the method's main index (ST for Sobol, μ* for Morris, …); second-order rows are
+    listed after the parameters.
+    """
+    first = tab[~tab["parameter"].astype(str).str.contains("×")]
+    order = [ix for ix in _PRIMARY if ix in set(first["index"])]
+    key = order[0] if order else str(first["index"].iloc[0]) if len(first) else None
+
+    def cell(r: pd.Series) -> str:
+        v, lo, hi = r["value"], r.get("ci_low"), r.get("ci_high")
+        if pd.notna(lo) and pd.notna(hi):
+            return f"{v:.4g} [{lo:.4g}, {hi:.4g}]"
+        return f"{v:.4g}"
+
+    wide = first.assign(cell=first.apply(cell, axis=1)).pivot_table(
+        index="parameter", columns="index", values="cell", aggfunc="first")
+    if key is not None:
+        rank_val = first[first["index"] == key].set_index("parameter")["value"]
+        wide = wide.loc[rank_val.sort_values(ascending=False).index.intersection(wide.index)]
+        cols = [key] + [c for c in wide.columns if c != key]
+        wide = wide[cols]
+    wide = wide.reset_index()
+    wide.columns.name = None
+    second = tab[tab["parameter"].astype(str).str.contains("×")]
+    if len(second):
+        extra = second.assign(cell=second.apply(cell, axis=1))[["parameter", "index", "cell"]]
+        extra = extra.rename(columns={"cell": "value [95 % interval]"})
+        wide = pd.concat([wide, extra], ignore_index=True)
+    return wide.fillna("")
+
+
+def convergence_table(conv: pd.DataFrame) -> pd.DataFrame:
+    """One row per parameter (and index), one column per base sample size N."""
+    if conv.empty or "n" not in conv:
+        return conv
+    cells = conv.assign(cell=[f"{v:.4g} [{lo:.4g}, {hi:.4g}]" if pd.notna(lo) else f"{v:.4g}"
+                              for v, lo, hi in zip(conv["value"], conv["ci_low"], conv["ci_high"], strict=True)])
+    wide = cells.pivot_table(index=["parameter", "index"], columns="n", values="cell", aggfunc="first")
+    wide.columns = [f"N = {c}" for c in wide.columns]
+    return wide.reset_index()
+
+
+def _grouped_warnings(warnings: list[str], outcome: str) -> list[str]:
+    """Fold the pairwise 'cannot be ranked' warnings of one outcome into a single line."""
+    pairs = [w for w in warnings if "cannot be ranked" in w]
+    rest = [w for w in warnings if "cannot be ranked" not in w]
+    if len(pairs) > 1:
+        names = []
+        for w in pairs:
+            body = w.split(":", 1)[1].split("cannot be ranked")[0]
+            for n in body.split(" and "):
+                n = n.strip()
+                if n and n not in names:
+                    names.append(n)
+        rest.insert(0, f"{outcome}: {len(pairs)} adjacent pairs cannot be ranked (overlapping intervals) among: "
+                    + ", ".join(names) + "; increase N or replicates to separate them")
+    else:
+        rest = pairs + rest
+    return rest
 
 
 def _sensitivity_figures(method: str, tab: pd.DataFrame, outcome: str, F: Any) -> list[tuple[str, Figure, str]]:

@@ -162,3 +162,27 @@ def test_analyze_command_missing_folder(tmp_path):
     assert isinstance(res.exception, InputError) and "does not exist" in str(res.exception)
     res = CliRunner().invoke(_app(), ["analyze", str(tmp_path)])
     assert isinstance(res.exception, InputError) and "manifest.json" in str(res.exception)
+
+
+def test_ranked_index_table_orders_by_main_index_and_folds_warnings():
+    import pandas as pd
+
+    from analysis.report import _grouped_warnings, convergence_table, ranked_index_table
+
+    tab = pd.DataFrame({
+        "parameter": ["a", "b", "c", "a", "b", "c"],
+        "outcome": ["y"] * 6,
+        "index": ["mu_star"] * 3 + ["sigma"] * 3,
+        "value": [0.1, 0.5, 0.3, 0.01, 0.02, 0.03],
+        "ci_low": [0.05, 0.4, 0.2, None, None, None],
+        "ci_high": [0.15, 0.6, 0.4, None, None, None],
+    })
+    wide = ranked_index_table(tab)
+    assert wide["parameter"].tolist() == ["b", "c", "a"]
+    assert list(wide.columns)[:2] == ["parameter", "mu_star"]
+    assert wide.loc[0, "mu_star"] == "0.5 [0.4, 0.6]"
+    warns = _grouped_warnings(["y: a and b cannot be ranked (x)", "y: b and c cannot be ranked (x)", "y: other"], "y")
+    assert len(warns) == 2 and "2 adjacent pairs" in warns[0] and "a, b, c" in warns[0]
+    conv = tab[tab["index"] == "mu_star"].assign(n=[5, 5, 5])
+    conv = pd.concat([conv, conv.assign(n=10)])
+    assert list(convergence_table(conv).columns) == ["parameter", "index", "N = 5", "N = 10"]

@@ -14,10 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import govsim
 from govsim import api
 from sim.errors import InputError
-from sim.scenario import ScenarioSpec
 from sim.scenario import load_scenario as sim_load
 
 ROOT = Path(__file__).resolve().parents[1]
