@@ -250,14 +250,15 @@ def discover(
     """PRIM box and extra-trees ranking for "``outcome`` is bad" over a sweep's design points.
 
     Replicates are reduced per design point with ``stat`` first; points without an ok run are
-    dropped. Categorical parameters enter in their integer coding.
+    dropped. Box limits are in the parameters' own units; categorical parameters enter in their integer
+    coding (the level's position in the experiment file's ``levels`` list).
 
     Returns:
         ``(prim_result, importance_table)``.
     """
     results.check_outcomes([outcome])
     agg = results.aggregate(outcome, stat)
-    X = pd.DataFrame(results.encoded_design(), columns=results.names)
+    X = pd.DataFrame(results.natural_design(), columns=results.names)
     X.index = results.design["point_id"].to_numpy()
     X = X.loc[X.index.intersection(agg.index)]
     yv = agg.reindex(X.index).to_numpy(float)

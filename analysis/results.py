@@ -259,6 +259,14 @@ class SweepResults:
             return self.unit_design[self.names].to_numpy(float)
         return np.column_stack([p.encode(self.design[p.name]) for p in self.parameters])
 
+    def natural_design(self) -> np.ndarray:
+        """The design matrix in the parameters' own units (categorical levels as their integer codes).
+
+        Scenario discovery reports box limits in these units, so a box on ``world.trust_loss_weight``
+        reads 2.8–5.0 rather than the sampler's 0.45–1.0.
+        """
+        return np.column_stack([p.encode(self.design[p.name]) for p in self.parameters])
+
     def aggregate(self, outcome: str, stat: Stat = "mean") -> pd.Series:
         """One value per design point: the replicate statistic over ok runs, indexed by ``point_id``.
 

@@ -65,3 +65,25 @@ def test_discover_on_a_sweep(tmp_path):
         discover(SweepResults.load(folder), "left", 99.0, "above")
     with pytest.raises(InputError, match="above or below"):
         discover(SweepResults.load(folder), "left", 2.5, "sideways")
+
+
+def scaled_box_model(X, rng):
+    return {"left": ((X[:, 0] > 3.8) & (X[:, 1] < 20.0)).astype(float) * 5 + rng.normal(0, 0.3, len(X))}
+
+
+def test_discover_reports_limits_in_natural_units(tmp_path):
+    """Bounds of 1–5 and 10–50: the box reads in those units, not the sampler's 0–1 coding."""
+    problem = {"num_vars": 2, "names": ["world.trust_loss_weight", "policy.grid"], "bounds": [[1, 5], [10, 50]]}
+    folder = syn.write_sweep(tmp_path, scaled_box_model, problem, design="lhs", n=1500, replicates=2, seed=5)
+    # as the sweep runner does, keep the sampler's unit-cube matrix beside the natural-unit design
+    design = pd.read_parquet(folder / "design.parquet")
+    unit = design.copy()
+    for name, (lo, hi) in zip(problem["names"], problem["bounds"], strict=True):
+        unit[name] = (design[name] - lo) / (hi - lo)
+    unit.to_parquet(folder / "design_unit.parquet", index=False)
+    results = SweepResults.load(folder)
+    assert results.unit_design is not None
+    res, _ = discover(results, "left", 2.5, "above")
+    box = res.box.set_index("parameter")
+    assert box.loc["world.trust_loss_weight", "low"] == pytest.approx(3.8, abs=0.2)
+    assert box.loc["policy.grid", "high"] == pytest.approx(20.0, abs=1.5)

@@ -17,6 +17,7 @@ HEADER = """# The baseline city: every field explicit. Units, ranges and sources
 
 
 def main() -> None:
+    """Write the baseline file (``--fresh``: from the models' defaults instead of the current file)."""
     path = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
     spec = load_scenario(path) if path.exists() and "--fresh" not in sys.argv else ScenarioSpec()
     path.write_text(HEADER + "\n" + dumps(spec.to_dict()), encoding="utf-8")
