@@ -254,6 +254,82 @@ class ExperimentTable(BaseModel):
         return self
 
 
+def _known_keys(model: type[BaseModel], data: Any, table: str) -> Any:
+    """Reject unknown keys of a table with the list of allowed ones (one line)."""
+    if isinstance(data, dict):
+        extra = sorted(set(data) - set(model.model_fields))
+        if extra:
+            raise ValueError(f"unknown key {extra[0]!r} in {table}; allowed keys: {', '.join(model.model_fields)}")
+    return data
+
+
+class CalibrationTable(BaseModel):
+    """The ``[calibration]`` table: approximate Bayesian computation over the sweep runner.
+
+    Attributes:
+        method: ``smc`` (ABC-SMC / population Monte Carlo, Beaumont et al. 2009) or ``rejection``.
+        generations: Generations (``rejection`` uses one).
+        particles: Parameter sets proposed (and run ``replicates`` times) per generation.
+        quantile: Share of each generation's proposals accepted (the tolerance ε is that quantile of
+            their distances, never above the previous generation's).
+    """
+
+    model_config = _FROZEN
+
+    method: Literal["smc", "rejection"] = "smc"
+    generations: int = Field(default=3, ge=1, le=50)
+    particles: int = Field(default=200, ge=4, le=1_000_000)
+    quantile: float = Field(default=0.3, gt=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        return _known_keys(cls, data, "[calibration]")
+
+
+class TargetSpec(BaseModel):
+    """One calibration target (``[targets.T1]``): an outcome, a value or an interval, a weight.
+
+    Attributes:
+        outcome: The model outcome compared with the target (``sim.metrics.ALL_OUTCOME_NAMES``).
+        value: Point target (give ``value`` or ``low`` and ``high``).
+        low: Lower end of an interval target.
+        high: Upper end of an interval target.
+        weight: Weight of this target in the distance.
+        scale: Discrepancy that counts as one unit (default: half the interval's width; for a point
+            target, the median absolute deviation of the outcome over the first generation).
+        source: Where the figure comes from (``CALIBRATION_TARGETS.md``).
+        mapping: How the published figure maps onto the model outcome.
+    """
+
+    model_config = _FROZEN
+
+    outcome: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    weight: float = Field(default=1.0, ge=0.0)
+    scale: float | None = Field(default=None, gt=0.0)
+    source: str = ""
+    mapping: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        return _known_keys(cls, data, "a target")
+
+    @model_validator(mode="after")
+    def _value_or_interval(self) -> TargetSpec:
+        if self.value is not None and (self.low is not None or self.high is not None):
+            raise ValueError("give either value or low and high, not both")
+        if self.value is None:
+            if self.low is None or self.high is None:
+                raise ValueError("give value = x, or low = a and high = b")
+            if not self.low < self.high:
+                raise ValueError(f"low must be < high (got low={self.low}, high={self.high})")
+        return self
+
+
 class ExperimentSpec(BaseModel):
     """A whole experiment file, validated.
 
@@ -268,6 +344,8 @@ class ExperimentSpec(BaseModel):
     experiment: ExperimentTable
     parameters: dict[str, ParameterSpec] = Field(min_length=1)
     fixed: dict[str, Any] = Field(default_factory=dict)
+    calibration: CalibrationTable | None = None
+    targets: dict[str, TargetSpec] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
     _raw: str = PrivateAttr(default="")
@@ -277,6 +355,8 @@ class ExperimentSpec(BaseModel):
         both = sorted(set(self.parameters) & set(self.fixed))
         if both:
             raise ValueError(f"{both[0]!r} is both varied in [parameters] and set in [fixed]")
+        if self.calibration is not None and not self.targets:
+            raise ValueError("[calibration] needs at least one [targets.NAME] table")
         return self
 
     # --- derived -----------------------------------------------------------------------------
@@ -412,14 +492,18 @@ def _check_govsim(spec: ExperimentSpec, file: Path | str) -> None:
     if not scen.is_file():
         raise InputError(file, "experiment.scenario", f"scenario file not found: {scen}")
     from sim import apply_overrides, load_scenario
-    from sim.metrics import OUTCOME_NAMES
+    from sim.metrics import ALL_OUTCOME_NAMES
 
     base = load_scenario(scen)
     for name in ex.outcomes:
-        if name not in OUTCOME_NAMES:
+        if name not in ALL_OUTCOME_NAMES:
             raise InputError(
-                file, "experiment.outcomes", f"unknown outcome {name!r}; allowed: {', '.join(OUTCOME_NAMES)}"
+                file, "experiment.outcomes", f"unknown outcome {name!r}; allowed: {', '.join(ALL_OUTCOME_NAMES)}"
             )
+    for tname, target in spec.targets.items():
+        if target.outcome not in ALL_OUTCOME_NAMES:
+            raise InputError(file, f"targets.{tname}.outcome",
+                             f"unknown outcome {target.outcome!r}; allowed: {', '.join(ALL_OUTCOME_NAMES)}")
     if ex.days is not None:
         try:
             apply_overrides(base, {"run.days": ex.days})

@@ -115,6 +115,9 @@ def compare(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
     outcomes: Annotated[list[str] | None, typer.Option("--outcome", help="Outcomes to print (default: main ones).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    posterior: Annotated[Path | None, typer.Option(
+        help="A `govsim calibrate` folder: replicate r runs posterior draw r (cycled) with its seed, the same "
+        "for every option, so differences carry parameter uncertainty as well as noise.")] = None,
 ) -> None:
     """Compare scenarios under common random numbers: means, intervals and paired differences."""
     from govsim.compare import run_compare
@@ -122,12 +125,50 @@ def compare(
     if len(scenarios) < 1:
         raise InputError("compare", "SCENARIOS", "give at least one scenario file")
     specs = [_load(p, set_, days) for p in scenarios]
+    draws = None
+    if posterior is not None:
+        from experiments.calibrate import read_posterior
+
+        draws = read_posterior(posterior)
     _prepare_out(out)
     try:
         run_compare(specs, [str(p) for p in scenarios], replicates=replicates, seed=seed, workers=workers,
-                    out=out, outcomes=outcomes, quiet=quiet)
+                    out=out, outcomes=outcomes, quiet=quiet, posterior=draws,
+                    posterior_dir=str(posterior) if posterior is not None else None)
     except OSError as exc:
         raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
+
+
+@app.command()
+def calibrate(
+    experiment: Annotated[Path, typer.Argument(help="Experiment file with [calibration] and [targets.*] tables.")],
+    out: Annotated[Path, typer.Option(help="Output folder (empty, or an interrupted calibration with --resume).")],
+    executor: Annotated[str, typer.Option(help="serial | processes | dask | mpi")] = "processes",
+    workers: Annotated[int | None, typer.Option(help="Worker count (default: all cores).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://HOST:PORT.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a calibration interrupted in --out.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Fit the scenario's uncertain parameters to targets by ABC (rejection or ABC-SMC) over the sweep runner."""
+    from experiments.calibrate import calibrate as run_calibration
+    from experiments.spec import load_experiment
+
+    spec = load_experiment(experiment)
+    if spec.calibration is None:
+        raise InputError(experiment, "calibration", "no [calibration] table: add one with [targets.NAME] tables")
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out", "is a file; an output folder is needed")
+    try:
+        folder = run_calibration(spec, out, executor=executor, workers=workers, scheduler=scheduler,
+                                 resume=resume, progress=not quiet)
+    except OSError as exc:
+        raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
+    if not quiet:
+        import pandas as pd
+
+        typer.echo(pd.read_csv(folder / "fit.csv")[["target", "outcome", "low", "high", "value", "model_mean",
+                                                      "model_q05", "model_q95", "met"]].to_string(index=False))
+        typer.echo(f"wrote {folder / 'accepted.parquet'}, posterior_summary.csv, fit.csv and figures in {folder}")
 
 
 @app.command()

@@ -37,10 +37,27 @@ class _Serial(Executor):
         return map(fn, *iterables)
 
 
+def posterior_specs(spec: ScenarioSpec, draws: pd.DataFrame, replicates: int) -> list[ScenarioSpec]:
+    """The scenario under posterior draw r mod len(draws) for each replicate r (same draws for every option)."""
+    from sim.scenario import apply_overrides
+
+    rows = draws.to_dict(orient="records")
+    return [apply_overrides(spec, {k: (v.item() if hasattr(v, "item") else v) for k, v in rows[r % len(rows)].items()},
+                            "--posterior") for r in range(replicates)]
+
+
 def run_replicates(specs: list[ScenarioSpec], seeds: list[int], workers: int | None = None,
-                   timeseries: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run every scenario with every seed; returns the runs table (and daily series if asked)."""
-    jobs = [(s.to_dict(), seed, s.run.days, timeseries) for s in specs for seed in seeds]
+                   timeseries: bool = False, draws: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run every scenario with every seed; returns the runs table (and daily series if asked).
+
+    With ``draws`` (posterior parameter sets) replicate r also uses draw r mod len(draws): parameter
+    uncertainty and noise, both common to every scenario.
+    """
+    if draws is None:
+        jobs = [(s.to_dict(), seed, s.run.days, timeseries) for s in specs for seed in seeds]
+    else:
+        jobs = [(ps.to_dict(), seed, s.run.days, timeseries) for s in specs
+                for ps, seed in zip(posterior_specs(s, draws, len(seeds)), seeds, strict=True)]
     n_workers = workers or os.cpu_count() or 1
     executor: Executor = _Serial() if n_workers == 1 or len(jobs) == 1 else ProcessPoolExecutor(
         max_workers=min(n_workers, len(jobs)))
@@ -50,7 +67,8 @@ def run_replicates(specs: list[ScenarioSpec], seeds: list[int], workers: int | N
     for (spec_dict, seed, _, _), (summary, ts) in zip(jobs, results, strict=True):
         name = spec_dict["run"]["name"]
         rep = seeds.index(seed)
-        rows.append({"scenario": name, "replicate": rep, "seed": seed, **summary})
+        extra = {"draw": rep % len(draws)} if draws is not None else {}
+        rows.append({"scenario": name, "replicate": rep, "seed": seed, **extra, **summary})
         if ts is not None:
             ts = ts.copy()
             ts.insert(0, "replicate", rep)
@@ -128,8 +146,13 @@ def print_comparison(table: pd.DataFrame, outcomes: list[str] | tuple[str, ...],
 
 def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, seed: int, workers: int | None,
                 out: Path, outcomes: list[str] | None = None, quiet: bool = False,
-                timeseries: bool = True, no_report: bool = False) -> pd.DataFrame:
-    """Run the comparison, print it and write ``comparison.csv``, ``runs.parquet`` (and the report)."""
+                timeseries: bool = True, no_report: bool = False, posterior: pd.DataFrame | None = None,
+                posterior_dir: str | None = None) -> pd.DataFrame:
+    """Run the comparison, print it and write ``comparison.csv``, ``runs.parquet`` (and the report).
+
+    With ``posterior`` (a calibration's equal-weight draws) replicate r runs draw r (cycled) with its
+    seed under every option (common random numbers and common parameters).
+    """
     from sim.errors import InputError
 
     names = [s.run.name for s in specs]
@@ -142,7 +165,7 @@ def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, se
         if o not in ALL_OUTCOME_NAMES:
             raise InputError("--outcome", o, "unknown outcome; allowed: " + ", ".join(ALL_OUTCOME_NAMES))
     seeds = replicate_seeds(seed, replicates)
-    runs, ts = run_replicates(specs, seeds, workers, timeseries=timeseries)
+    runs, ts = run_replicates(specs, seeds, workers, timeseries=timeseries, draws=posterior)
     table = full_comparison(runs, specs, seed)
     atomic_write_parquet(out / "runs.parquet", runs)
     if ts is not None:
@@ -154,6 +177,8 @@ def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, se
 
         provenance = {"scenario files": files, "root seed": seed, "replicate seeds": seeds,
                       "versions": versions(), "tacitus_threshold": specs[0].world.tacitus_threshold}
+        if posterior_dir is not None:
+            provenance["posterior"] = f"{posterior_dir} ({len(posterior)} draws; replicate r uses draw r mod n)"
         shown = table[table["outcome"].isin(show)].copy()
         shown.attrs = dict(table.attrs)
         report = write_comparison_report(shown, runs, ts[["scenario", "replicate", "day", *[

@@ -128,9 +128,10 @@ class Issue:
         s = self.severity(now)
         if s >= target:
             return 0.0
-        if self.growth <= 0.0 or target >= 1.0:
+        step = math.log1p(-self.growth) if self.growth < 1.0 else -math.inf
+        if step == 0.0 or target >= 1.0:  # no growth (or too little to represent): never
             return math.inf
-        return math.log((1.0 - target) / (1.0 - s)) / math.log(1.0 - self.growth)
+        return math.log((1.0 - target) / (1.0 - s)) / step
 
     @property
     def is_open(self) -> bool:

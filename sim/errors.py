@@ -11,6 +11,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 
+def _printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped as Python escapes."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class InputError(ValueError):
     """Bad input: a malformed or unknown key, a value out of range, a missing or unreadable file.
 
@@ -21,10 +26,10 @@ class InputError(ValueError):
     """
 
     def __init__(self, file: str | Path | None, key: str, allowed: str) -> None:
-        self.file = str(file) if file is not None else "<input>"
-        self.key = key
-        self.allowed = " ".join(str(allowed).split())  # always one line
-        where = f"{self.file}: " + (f"key '{key}': " if key else "")
+        self.file = _printable(str(file)) if file is not None else "<input>"
+        self.key = _printable(key)  # a quoted TOML key may hold a newline: the message stays one line
+        self.allowed = " ".join(_printable(str(allowed)).split())  # always one line
+        where = f"{self.file}: " + (f"key '{self.key}': " if self.key else "")
         super().__init__(where + self.allowed)
 
 

@@ -61,6 +61,17 @@ def _gini(values: np.ndarray) -> float:
     return float((2 * idx - n - 1).dot(v) / (n * v.sum()))
 
 
+def _approval(m: GovernanceModel, level: int) -> float:
+    return float(m.approval_sum[level]) / m.population
+
+
+def _mix(m: GovernanceModel, kind: str) -> float:
+    from sim.scenario import ISSUE_TYPES
+
+    cases = m.counts.mediation_cases
+    return _share(cases[ISSUE_TYPES.index(kind)], cases.sum())
+
+
 def _service_inequality(m: GovernanceModel) -> float:
     closed = m.counts.community_closed
     ok = closed > 0
@@ -126,24 +137,53 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
                 lambda m: m.counts.bounces),
         Outcome("escalations", "Times residents escalated on their own", "escalations", "lower",
                 lambda m: m.counts.escalations),
-        Outcome("mediation_success_rate", "Settled share of cases taken up at community and street (T1)", "share",
-                "higher", lambda m: _share(m.counts.settled[1] - m.counts.on_the_spot + m.counts.settled[2],
-                                           m.counts.attempts[1] + m.counts.attempts[2])),
-        Outcome("satisfaction_community", "Satisfying share of settlement experiences at community level", "share",
-                "higher", lambda m: _share(m.counts.satisfied[1], m.counts.experiences[1])),
-        Outcome("satisfaction_street", "Satisfying share of settlement experiences at street level", "share",
+        Outcome("mediation_success_rate", "People's mediation success (T1): settled share of the mediation cases "
+                "(neighbour, family, property, labour, land) that community and street mediators tried; cases "
+                "passed up for lack of authority or whistled to a department were not accepted and do not count",
+                "share", "higher",
+                lambda m: _share(m.counts.mediation_settled, m.counts.mediation_settled + m.counts.mediation_failed)),
+        Outcome("satisfaction_community", "Timely share of settlement experiences at community level (settled "
+                "within settlement.satisfied_days of being known, not corrupt)", "share", "higher",
+                lambda m: _share(m.counts.satisfied[1], m.counts.experiences[1])),
+        Outcome("satisfaction_street", "Timely share of settlement experiences at street level", "share",
                 "higher", lambda m: _share(m.counts.satisfied[2], m.counts.experiences[2])),
-        Outcome("satisfaction_district", "Satisfying share of settlement experiences at district level", "share",
+        Outcome("satisfaction_district", "Timely share of settlement experiences at district level", "share",
                 "higher", lambda m: _share(m.counts.satisfied[3], m.counts.experiences[3])),
-        Outcome("satisfaction_city", "Satisfying share of settlement experiences at city level", "share",
+        Outcome("satisfaction_city", "Timely share of settlement experiences at city level", "share",
                 "higher", lambda m: _share(m.counts.satisfied[4], m.counts.experiences[4])),
-        Outcome("disputes_per_1000", "Disputes (all but public-service demands) per 1,000 residents per year (T4)",
+        Outcome("approval_community", "Residents' general satisfaction with the community (mean approval: the "
+                "chance a surveyed resident says satisfied)", "share", "higher", lambda m: _approval(m, 1)),
+        Outcome("approval_street", "Residents' general satisfaction with the street / township (T10: 70 %)",
+                "share", "higher", lambda m: _approval(m, 2)),
+        Outcome("approval_district", "Residents' general satisfaction with the district / county (T10: 74 %)",
+                "share", "higher", lambda m: _approval(m, 3)),
+        Outcome("approval_city", "Residents' general satisfaction with the city government (T10: between the "
+                "county's 74 % and the province's 82 %)", "share", "higher", lambda m: _approval(m, 4)),
+        Outcome("approval_gradient", "Hierarchical satisfaction (T10): mean rise of general satisfaction per "
+                "level from street to city, (approval_city − approval_street)/2", "share per level", "neither",
+                lambda m: (_approval(m, 4) - _approval(m, 2)) / 2.0),
+        Outcome("disputes_per_1000", "Disputes (all but public-service demands) per 1,000 residents per year",
                 "per 1,000 per year", "neither",
                 lambda m: _share(m.counts.disputes * 1000.0 * 365.0, m.population * max(m.time, 1.0))),
-        Outcome("cases_per_mediator", "Cases taken up per community and street mediator per year (T5)",
+        Outcome("mediated_per_1000", "Mediation cases taken up by community and street mediators per 1,000 "
+                "residents per year (T4)", "per 1,000 per year", "neither",
+                lambda m: _share(m.counts.mediation_cases.sum() * 1000.0 * 365.0, m.population * max(m.time, 1.0))),
+        Outcome("cases_per_mediator", "Mediation cases per community and street mediator per year (T5)",
                 "cases per year", "neither",
-                lambda m: _share((m.counts.attempts[1] + m.counts.attempts[2]) * 365.0,
-                                 m.n_mediators * max(m.time, 1.0))),
+                lambda m: _share(m.counts.mediation_cases.sum() * 365.0, m.n_mediators * max(m.time, 1.0))),
+        Outcome("mix_family", "Family share of mediation cases (T6: marriage/family 19–20 %)", "share", "neither",
+                lambda m: _mix(m, "family")),
+        Outcome("mix_neighbour", "Neighbour share of mediation cases (T6: 21–23 %)", "share", "neither",
+                lambda m: _mix(m, "neighbour")),
+        Outcome("items_per_grid", "Items known to the grid system (reported or found) per grid per year (T8)",
+                "items per grid per year", "neither",
+                lambda m: _share((m.counts.reported + m.counts.detected_early) * 365.0, m.n_grids * max(m.time, 1.0))),
+        Outcome("share_resolved", "Settled share of all issues that arose (T8: ≈ 91 % of items closed)", "share",
+                "higher", lambda m: _share(m.counts.settled_total, m.counts.arisen)),
+        Outcome("share_reaching_city", "Share of closed issues that reached the city or left it (the funnel's tail)",
+                "share", "lower", lambda m: _share(m.counts.settled[4] + m.counts.left_city, _closed(m))),
+        Outcome("whistles", "Cases a street called a department to (吹哨报到)", "cases", "neither",
+                lambda m: m.counts.whistles),
         Outcome("left_city_hard_share", "Share of issues that left the city that were land/demolition or labour",
                 "share", "neither", lambda m: _share(m.counts.left_city_hard, m.counts.left_city)),
     ]

@@ -45,7 +45,7 @@ from sim.agents import (
     Timer,
 )
 from sim.policies import yearly_cost
-from sim.scenario import DEPARTMENTS, ISSUE_TYPES, LEVELS, ScenarioSpec
+from sim.scenario import DEPARTMENTS, ISSUE_TYPES, LEVELS, MEDIATION_TYPES, ScenarioSpec
 
 _PROACTIVE = (Channel.GRID, Channel.BUILDING_HEAD, Channel.PARTY_MEMBER, Channel.EARLY_WARNING)
 _HARD_TYPES = (ISSUE_TYPES.index("land"), ISSUE_TYPES.index("labour"))
@@ -79,6 +79,11 @@ class Counts:
     community_closed: np.ndarray = field(init=False)
     community_settled: np.ndarray = field(init=False)
     moves: np.ndarray = field(default_factory=lambda: np.zeros((6, 8), dtype=np.int64))
+    failed: list[int] = field(default_factory=lambda: [0] * 5)
+    mediation_cases: np.ndarray = field(default_factory=lambda: np.zeros(len(ISSUE_TYPES), dtype=np.int64))
+    mediation_settled: int = 0
+    mediation_failed: int = 0
+    whistles: int = 0
 
     def __post_init__(self) -> None:
         self.community_closed = np.zeros(self.n_communities, dtype=np.int64)
@@ -194,6 +199,39 @@ class GovernanceModel(Model):
         self._projects: list[SecretaryProject] = []
         self.project_active = np.zeros(self.n_communities, dtype=np.int64)  # running projects per community
         self.yearly_cost = yearly_cost(s)
+        self._whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
+        self._init_approval(trust)
+
+    def _init_approval(self, trust: np.ndarray) -> None:
+        """Residents' prior approval of each level of government (the survey's general satisfaction, T10).
+
+        approval₀[L, i] = σ(logit τ_i + approval_offset + approval_distance·(L − street)). A survey asks
+        everyone, and most respondents have never had a case at a level: their answer is a prior that
+        grows with the level's distance (remote levels are known through policy and media, near ones
+        through daily frictions; "hierarchical trust", Li Lianjiang 2004) blended with whatever
+        experience they had with that level (:meth:`evaluate`). Rows 1–4 are community … city.
+        """
+        w = self.spec.world
+        tau = np.clip(trust, 0.01, 0.99)
+        base = np.log(tau / (1.0 - tau)) + w.approval_offset
+        self.approval = np.zeros((5, len(trust)))
+        for level in range(COMMUNITY, CITY + 1):
+            self.approval[level] = 1.0 / (1.0 + np.exp(-(base + w.approval_distance * (level - STREET))))
+        self.approval_sum = self.approval.sum(axis=1)
+
+    def evaluate(self, r: int, level: int, good: bool, scale: float = 1.0) -> None:
+        """Resident ``r``'s experience with ``level`` moves their approval of it (asymmetrically, like trust).
+
+        A satisfying settlement closes the share ``world.trust_gain`` of the gap to 1; a failure, a bounce,
+        a wait too long or a corrupt contact takes ``trust_gain · trust_loss_weight · scale`` of it away.
+        """
+        if level < COMMUNITY:
+            return
+        w = self.spec.world
+        a = self.approval[level, r]
+        new = a + w.trust_gain * (1.0 - a) if good else a - w.trust_gain * w.trust_loss_weight * scale * a
+        self.approval[level, r] = new
+        self.approval_sum[level] += new - a
 
     def _build_offices(self) -> None:
         s, p, e = self.spec, self.spec.policy, self.spec.effects
@@ -292,6 +330,7 @@ class GovernanceModel(Model):
         self._type_property = np.array([t.property_related for t in types])
         self._type_cross = np.array([t.cross_unit for t in types])
         self._type_dispute = np.array([t != "public_service" for t in ISSUE_TYPES])
+        self._type_mediation = np.array([t in MEDIATION_TYPES for t in ISSUE_TYPES])
         self._update_rates()
 
     def _update_rates(self) -> None:
@@ -428,7 +467,7 @@ class GovernanceModel(Model):
             proj = (self.project_active[comm] > 0) & (auth == STREET) & (u_proj < e.secretary_authority_share)
             auth[proj] = COMMUNITY
         # proactive detection clocks (geometric waiting times); the earliest wins
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # a zero or vanishing hazard means "never" (inf)
             t_bh = np.where(head, np.floor(np.log(u_bh) / np.log1p(-e.building_head_detection_per_day))
                             if e.building_head_detection_per_day < 1 else 0.0, np.inf)
             hz = self.pm_hazard[grid]
@@ -451,7 +490,9 @@ class GovernanceModel(Model):
             # early warning: the risk score flags the issue when its severity crosses the threshold
             t_ew = math.inf
             if p.early_warning > 0 and u_ew[j] < p.early_warning:
-                t_ew = math.ceil(issue.days_to_severity(p.early_warning_threshold, now))
+                days = issue.days_to_severity(p.early_warning_threshold, now)
+                if days < b.max_silent_days:  # an issue that never gets that severe is never flagged
+                    t_ew = math.ceil(days)
             first = min((t_bh[j], Channel.BUILDING_HEAD), (t_pm[j], Channel.PARTY_MEMBER),
                         (t_ew, Channel.EARLY_WARNING))
             if first[0] < b.max_silent_days:
@@ -639,6 +680,8 @@ class GovernanceModel(Model):
             office.taken += 1
             self.counts.cases_taken += 1
             self.counts.attempts[office.level] += 1
+            if office.level in (COMMUNITY, STREET) and self._type_mediation[issue.kind]:
+                self.counts.mediation_cases[issue.kind] += 1
             self._timer(issue, "handled", self._delay(lv.handling_days * office.handling_factor))
         if not q:
             self._busy.discard(office.index)
@@ -665,6 +708,8 @@ class GovernanceModel(Model):
         if level < issue.authority(now) and not self._street_commands(issue, level):
             self.refer(issue)
             return
+        if self._street_whistles(issue, level):
+            return
         lv = s.levels.of(level)
         r = issue.resident
         trust = self.residents.trust[r]
@@ -677,15 +722,25 @@ class GovernanceModel(Model):
             logit += e.participation_settle_weight * (self.residents.participation(r, now) - 0.5)
         if level == COMMUNITY and self._type_property[issue.kind] and self.firms[issue.community].joint_meetings:
             logit += e.red_property_settle_bonus
+        if level == DISTRICT and issue.uid in self._whistled:
+            logit += s.departments.whistle_settle_bonus  # joint handling: the street called, the department came
         if issue.corrupt:
             logit -= e.corruption_settle_penalty
             self.lose_trust(r, e.corruption_trust_hit)
+            self.evaluate(r, level, False, e.corruption_trust_hit)
+        mediation = level in (COMMUNITY, STREET) and bool(self._type_mediation[issue.kind])
         if self.rng.random() < 1.0 / (1.0 + math.exp(-logit)):
+            if mediation:
+                self.counts.mediation_settled += 1
             self.settle(issue, level)
         elif level == SELF:
             self.file_at(issue, COMMUNITY)  # the building head hands it to the community
         else:
+            self.counts.failed[level] += 1
+            if mediation:
+                self.counts.mediation_failed += 1
             self.lose_trust(r, 1.0)
+            self.evaluate(r, level, False)
             issue.history.append((now, "failed", level))
             self.resident_reacts(issue)
 
@@ -700,6 +755,26 @@ class GovernanceModel(Model):
         p = self.spec.policy
         return (level == STREET and p.street_empowerment > 0 and bool(self._type_enforcement[issue.kind])
                 and issue.authority(self.time) == DISTRICT and self.rng.random() < p.street_empowerment)
+
+    def _street_whistles(self, issue: Issue, level: int) -> bool:
+        """Whether the street calls the responsible department to a case it could try alone (吹哨报到).
+
+        The whistle rate is ``departments.whistle_propensity``; a called department must come: the case
+        goes into its queue after ``departments.whistle_days`` without a bounce and, handled jointly,
+        settles more easily (``departments.whistle_settle_bonus``). Too few whistles leave hard cases to a
+        street that fails more often; too many fill departments' queues when their capacity binds. The
+        draw is made only when the rate is above 0, so runs without whistles keep their random stream.
+        """
+        d = self.spec.departments
+        if level != STREET or d.whistle_propensity <= 0 or issue.uid in self._whistled:
+            return False
+        if self.rng.random() >= d.whistle_propensity:
+            return False
+        self._whistled.add(issue.uid)
+        self.counts.whistles += 1
+        days = d.whistle_days * (1.0 - self.spec.policy.data_sharing * self.spec.effects.data_sharing_referral_cut)
+        self._send(issue, DISTRICT, self._delay(days), "whistle")
+        return True
 
     def refer(self, issue: Issue) -> None:
         """The level lacks the authority: refer the case one level up after the referral delay."""
@@ -726,12 +801,13 @@ class GovernanceModel(Model):
         """A referred or escalated case reaches its level; siloed departments may bounce it (推诿)."""
         d = self.spec.departments
         target = issue.level
-        if target == DISTRICT and issue.bounces < _MAX_BOUNCES:
+        if target == DISTRICT and issue.bounces < _MAX_BOUNCES and issue.uid not in self._whistled:
             p_bounce = d.bounce_probability * (1.0 - self.spec.policy.data_sharing)
             if self.rng.random() < p_bounce:
                 issue.bounces += 1
                 self.counts.bounces += 1
                 self.lose_trust(issue.resident, 0.5)
+                self.evaluate(issue.resident, DISTRICT, False, 0.5)
                 issue.stage += 1
                 issue.history.append((self.time, "bounced", target))
                 self._timer(issue, "arrive", self._delay(d.bounce_days))
@@ -743,6 +819,7 @@ class GovernanceModel(Model):
         if issue.state != IssueState.QUEUED:
             return
         self.lose_trust(issue.resident, 0.5)
+        self.evaluate(issue.resident, issue.level, False, 0.5)
         issue.history.append((self.time, "waited too long", issue.level))
         self.resident_reacts(issue)
 
@@ -799,6 +876,7 @@ class GovernanceModel(Model):
         if satisfied:
             c.satisfied[level] += 1
             self.gain_trust(issue.resident)
+            self.evaluate(issue.resident, level, True)
             self.residents.reinforce(issue.resident, s.world.participation_reinforcement, now)
         p_relapse = (s.settlement.relapse_base * (1.0 - s.policy.rule_of_law)
                      * (s.settlement.relapse_corrupt_multiplier if issue.corrupt else 1.0))
@@ -817,6 +895,8 @@ class GovernanceModel(Model):
             self.counts.left_city_hard += 1
         self.counts.community_closed[issue.community] += 1
         self.lose_trust(issue.resident, 1.0)
+        # the petitioner blames the level they were last dealing with (the community if they never filed)
+        self.evaluate(issue.resident, max(issue.level, COMMUNITY), False)
         issue.history.append((self.time, "left city", CITY))
         self._close(issue)
 
@@ -826,6 +906,7 @@ class GovernanceModel(Model):
         self.counts.abandoned += 1
         self.counts.community_closed[issue.community] += 1
         self.lose_trust(issue.resident, 0.5)
+        self.evaluate(issue.resident, issue.level, False, 0.5)
         issue.history.append((self.time, "abandoned", issue.level))
         self._close(issue)
 
@@ -836,6 +917,7 @@ class GovernanceModel(Model):
         if latent is not None:
             latent.pop(issue.uid, None)
         self.open_issues.pop(issue.uid, None)
+        self._whistled.discard(issue.uid)
         issue.stage += 1
         issue.office = None
 

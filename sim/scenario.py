@@ -30,6 +30,9 @@ ISSUE_TYPES: tuple[str, ...] = (
     "land",
     "public_service",
 )
+MEDIATION_TYPES: tuple[str, ...] = ("neighbour", "family", "property", "labour", "land")
+"""Issue types counted as people's mediation cases (T1, T4–T6): disputes between parties, not
+environment complaints to urban management or demands for public services."""
 DEPARTMENTS: tuple[str, ...] = (
     "urban_management",
     "housing",
@@ -125,6 +128,16 @@ class WorldSpec(_Frozen):
                                       desc="Concentration of the beta distribution of initial severity (higher = less spread).")
     party_member_share: float = F(0.06, unit="share", ge=0.0, le=0.5,
                                   desc="Share of residents who are in-service party members (在职党员).")
+    approval_offset: float = F(
+        0.35, unit="logit", ge=-5.0, le=5.0,
+        desc="A resident's prior approval of the street (township) level of government, as log-odds added to "
+        "their trust: approval₀(street) = σ(logit τ + approval_offset) (the survey's general satisfaction, T10).",
+        source="T10: township 70 % (Ash Center survey 2016); calibrated, docs/calibration.md")
+    approval_distance: float = F(
+        0.2, unit="logit per level", ge=0.0, le=3.0,
+        desc="Distance effect: prior approval log-odds gained per level up the ladder from the street (higher, "
+        "remoter levels are known through policy and media rather than through cases; hierarchical trust).",
+        source="T10: county 74 %, provincial 82 %, central 93 % (Ash Center survey 2016); Li Lianjiang 2004, 2016")
 
     @model_validator(mode="after")
     def _check_capacity(self) -> WorldSpec:
@@ -309,6 +322,15 @@ class DepartmentsSpec(_Frozen):
     whistle_days: float = F(1.0, unit="days", ge=0.0, le=30.0,
                             desc="Response time when an empowered street calls a department (吹哨报到).",
                             source="T12: within 30 minutes (Pinggu), general problems within 3 days (Zhuji)")
+    whistle_propensity: float = F(
+        0.0, unit="probability", ge=0.0, le=1.0,
+        desc="Whistle rate: chance that a street calls the responsible department (街乡吹哨、部门报到) to a case "
+        "it has the authority for instead of trying it alone; the department must come (no bounce), takes the "
+        "case into its own queue and settles it jointly (whistle_settle_bonus).")
+    whistle_settle_bonus: float = F(
+        3.0, unit="logit", ge=0.0, le=10.0,
+        desc="Settlement log-odds added when a department handles a case the street called it to (the street's "
+        "knowledge of the case plus the department's enforcement power).")
 
 
 class GridSpec(_Frozen):
