@@ -6,7 +6,7 @@ Four measurements, printed as one table (and optionally written as JSON):
   one random number per step through ``self.agents.shuffle_do("step")``) against a govsim
   baseline year with the same ``N`` residents and days. Construction and run are timed apart.
 * **Scaling** — govsim at several populations and fixed per-resident issue rates, each point in a
-  fresh subprocess so its peak memory (the child's own ``ru_maxrss``) is honest. The largest full
+  fresh subprocess so its peak memory (the child's own ``VmHWM``) is honest. The largest full
   point (1,000,000 residents, 365 days) is the scale target.
 * **Sweeps** — parallel efficiency of two worker processes: ``serial / (2 × parallel)`` wall time,
   through :func:`experiments.run_sweep` when it is available, else a bare ``ProcessPoolExecutor``.
@@ -66,7 +66,8 @@ class Plan:
     profile_days: int
 
 
-FULL = Plan(100_000, 365, (10_000, 30_000, 100_000, 300_000, 1_000_000), 365, 8, 60_000, 365, 100_000, 365)
+# sweep runs of ≥ 1 s each (150,000 residents for a year), enough of them to amortise starting the workers
+FULL = Plan(100_000, 365, (10_000, 30_000, 100_000, 300_000, 1_000_000), 365, 16, 150_000, 365, 100_000, 365)
 QUICK = Plan(10_000, 60, (5_000, 10_000, 20_000), 90, 4, 40_000, 365, 10_000, 60)
 
 TARGET_RATIO = 0.1
@@ -157,6 +158,23 @@ def run_govsim(residents: int, days: int, seed: int = 1) -> dict[str, float]:
     return out
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory in MB.
+
+    ``VmHWM`` from ``/proc/self/status`` where it exists: ``ru_maxrss`` of a child process can report
+    its parent's size (Linux carries the high-water mark over at fork), which made every small run
+    look as big as the benchmark process that started it.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
 def _child_main(argv: list[str]) -> None:
     """Subprocess entry: one govsim run, its figures and the process's own peak RSS as JSON."""
     job = json.loads(argv[0])
@@ -173,7 +191,7 @@ def _child_main(argv: list[str]) -> None:
     gc.callbacks.append(on_gc)
     out = run_govsim(int(job["residents"]), int(job["days"]), int(job.get("seed", 1)))
     out["gc_s"] = gc_time[0]
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+    out["peak_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
 
