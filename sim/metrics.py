@@ -180,6 +180,8 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
                 lambda m: _share((m.counts.reported + m.counts.detected_early) * 365.0, m.n_grids * max(m.time, 1.0))),
         Outcome("share_resolved", "Settled share of all issues that arose (T8: ≈ 91 % of items closed)", "share",
                 "higher", lambda m: _share(m.counts.settled_total, m.counts.arisen)),
+        Outcome("share_unsolved", "Share of closed issues closed without a settlement (left the city or given up)",
+                "share", "lower", lambda m: _share(m.counts.left_city + m.counts.abandoned, _closed(m))),
         Outcome("share_reaching_city", "Share of closed issues that reached the city or left it (the funnel's tail)",
                 "share", "lower", lambda m: _share(m.counts.settled[4] + m.counts.left_city, _closed(m))),
         Outcome("whistles", "Cases a street called a department to (吹哨报到)", "cases", "neither",

@@ -267,7 +267,9 @@ class GovernanceModel(Model):
             dcap = float(self.district_capacity[d])
             o = StreetOffice(self, STREET, d, st)
             o.service_share = share
-            refocus_gain = share / share0 if share0 > 0 else 1.0 + p.street_refocus
+            # capacity grows with the service share; a base share under 1 % is read as 1 % so that a
+            # (valid) near-zero base share cannot make the gain overflow
+            refocus_gain = share / max(share0, 0.01)
             o.capacity = lv.street.staff_per_unit * lv.street.cases_per_staff_day * dcap * refocus_gain * corr_keep
             # Refocus (取消招商引资、协税护税): staff no longer pulled away to investment and tax work give
             # a case their attention at once, so a street case is handled faster, not only more of them.
@@ -722,6 +724,9 @@ class GovernanceModel(Model):
             logit += e.participation_settle_weight * (self.residents.participation(r, now) - 0.5)
         if level == COMMUNITY and self._type_property[issue.kind] and self.firms[issue.community].joint_meetings:
             logit += e.red_property_settle_bonus
+        if level == STREET and self._type_enforcement[issue.kind]:
+            # alone, the street sees an enforcement problem but lacks the powers (看得见管不了)
+            logit -= s.departments.street_enforcement_penalty * (1.0 - p.street_empowerment)
         if level == DISTRICT and issue.uid in self._whistled:
             logit += s.departments.whistle_settle_bonus  # joint handling: the street called, the department came
         if issue.corrupt:

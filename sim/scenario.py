@@ -327,6 +327,11 @@ class DepartmentsSpec(_Frozen):
         desc="Whistle rate: chance that a street calls the responsible department (街乡吹哨、部门报到) to a case "
         "it has the authority for instead of trying it alone; the department must come (no bounce), takes the "
         "case into its own queue and settles it jointly (whistle_settle_bonus).")
+    street_enforcement_penalty: float = F(
+        2.0, unit="logit", ge=0.0, le=10.0,
+        desc="Settlement log-odds a street loses when it tries an enforcement issue alone, without the "
+        "department it could whistle for ('看得见管不了': it sees the problem but lacks the powers); scaled by "
+        "1 − policy.street_empowerment (an empowered street commands the enforcement teams).")
     whistle_settle_bonus: float = F(
         3.0, unit="logit", ge=0.0, le=10.0,
         desc="Settlement log-odds added when a department handles a case the street called it to (the street's "

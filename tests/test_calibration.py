@@ -98,9 +98,8 @@ def test_weighted_quantiles_and_draws_follow_the_weights():
     assert (draws["a"] == 2.0).mean() == pytest.approx(0.75, abs=0.01)
 
 
-TRUTH = {"world.approval_offset": 0.8, "world.approval_distance": 0.4, "issues.public_service.rate_per_1000": 90.0}
-PRIOR = {"world.approval_offset": (-1.0, 2.0), "world.approval_distance": (0.0, 1.0),
-         "issues.public_service.rate_per_1000": (30.0, 150.0)}
+TRUTH = {"world.approval_offset": 0.8, "issues.public_service.rate_per_1000": 90.0}
+PRIOR = {"world.approval_offset": (-1.0, 2.0), "issues.public_service.rate_per_1000": (30.0, 150.0)}
 
 
 @pytest.mark.slow
@@ -112,14 +111,13 @@ def test_abc_smc_recovers_known_parameters_from_synthetic_targets(tmp_path):
     runs = pd.DataFrame([simulate(truth_spec, rng=np.random.SeedSequence(99, spawn_key=(r,)))[0]
                          for r in range(6)])
     targets = {}
-    for o in ("approval_street", "approval_gradient", "items_per_grid"):
-        # the scale is the spread of one run; particles average 2 replicates
-        targets[o] = {"outcome": o, "value": float(runs[o].mean()), "scale": float(runs[o].std(ddof=1))}
+    for o in ("approval_street", "items_per_grid"):
+        targets[o] = {"outcome": o, "value": float(runs[o].mean())}  # scale: MAD over generation 0
     data = {"experiment": {"name": "synthetic", "scenario": str(BASELINE), "design": "lhs", "replicates": 2,
                            "seed": 5, "days": days},
             "parameters": {k: {"low": lo, "high": hi} for k, (lo, hi) in PRIOR.items()},
             "fixed": fixed,
-            "calibration": {"method": "smc", "generations": 3, "particles": 60, "quantile": 0.3},
+            "calibration": {"method": "smc", "generations": 4, "particles": 80, "quantile": 0.3},
             "targets": targets}
     spec = parse_experiment(data, "<synthetic>")
     out = calibrate(spec, tmp_path / "cal", executor="processes", workers=2)
@@ -130,7 +128,7 @@ def test_abc_smc_recovers_known_parameters_from_synthetic_targets(tmp_path):
         assert row.sd < 0.5 * row.prior_sd, (name, row.to_dict())
     meta = pd.read_json(out / "calibration.json", typ="series")
     eps = [g["epsilon"] for g in meta["generations"]]
-    assert len(eps) == 3 and eps[0] >= eps[1] >= eps[2]
+    assert len(eps) == 4 and all(a >= b for a, b in zip(eps, eps[1:], strict=False))
     for f in ("accepted.parquet", "accepted.csv", "posterior_draws.csv", "fit.csv", "posterior_marginals.png",
               "predicted_vs_target.png"):
         assert (out / f).stat().st_size > 0

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml")
 EXPERIMENT = load_experiment(ROOT / "experiments" / "calibrate_baseline.toml")
 
-MET = {"T1", "T2", "T4", "T6_family", "T6_neighbour", "T8_items", "T8_closed", "T10_street", "T10_district",
+MET = {"T1", "T4", "T6_family", "T6_neighbour", "T8_items", "T10_street", "T10_district",
        "T10_gradient"}
 """Targets docs/calibration.md says the calibrated baseline meets (mean over replicates within the interval)."""
 
@@ -38,7 +38,8 @@ def baseline_runs() -> pd.DataFrame:
 
 
 def test_calibrated_baseline_meets_the_documented_targets():
-    table, _ = check_targets(EXPERIMENT, BASELINE, replicates=8, seed=11, workers=2)
+    # the same 20 replicates (seeds SeedSequence(11).spawn(20)) as the table in docs/calibration.md
+    table, _ = check_targets(EXPERIMENT, BASELINE, replicates=20, seed=11, workers=2)
     table = table.set_index("target")
     missed = {t: (round(r["mean"], 4), r.target_low, r.target_high) for t, r in table.iterrows()
               if t in MET and not r.met}
@@ -68,24 +69,30 @@ def test_hierarchical_satisfaction(baseline_runs):
     assert (r["satisfaction_street"] > r["satisfaction_district"]).all()
 
 
-WHISTLE_WORLD = {"levels.district.cases_per_staff_day": 0.1}
-"""Departments whose time for street calls is scarce (an eighth of the default): their capacity binds."""
+def test_too_many_whistles_overload_departments_whose_capacity_binds():
+    """Whistling every case leaves more issues unsolved than a rate of 0.25 when departments' capacity is
+    scarce (paired t-tests over common seeds, p < 0.05), and far less so when it is ample.
 
-
-def test_intermediate_whistle_rate_is_healthiest():
-    """share_resolved at whistle rate 0.25 beats both 0 and 1 (paired t-tests over common seeds, p < 0.05)."""
-    world = apply_overrides(BASELINE, WHISTLE_WORLD)
-    rates = {"none": 0.0, "some": 0.25, "all": 1.0}
-    specs = [apply_overrides(world, {"departments.whistle_propensity": w, "run.name": name})
-             for name, w in rates.items()]
-    runs, _ = run_replicates(specs, replicate_seeds(5, 12), workers=2)
-    piv = runs.pivot(index="replicate", columns="scenario", values="share_resolved")
-    low = stats.ttest_rel(piv["some"], piv["none"], alternative="greater")
-    high = stats.ttest_rel(piv["some"], piv["all"], alternative="greater")
-    assert low.pvalue < 0.05, (piv.mean().to_dict(), low)
-    assert high.pvalue < 0.05, (piv.mean().to_dict(), high)
-    whistles = runs.groupby("scenario")["whistles"].mean()
-    assert whistles["none"] == 0 < whistles["some"] < whistles["all"]
+    The low end of the pattern (too few whistles leave issues unsolved) is NOT reproduced by the
+    calibrated baseline: residents escalate a failed street case to the department themselves, so it
+    reaches the department anyway (docs/calibration.md, "Validation"). This test checks the half that holds.
+    """
+    rates = {"some": 0.25, "all": 1.0}
+    gaps = {}
+    for cap in (0.1, 0.8):
+        world = apply_overrides(BASELINE, {"levels.district.cases_per_staff_day": cap})
+        specs = [apply_overrides(world, {"departments.whistle_propensity": w, "run.name": name})
+                 for name, w in rates.items()]
+        runs, _ = run_replicates(specs, replicate_seeds(5, 10), workers=2)
+        unsolved = runs.pivot(index="replicate", columns="scenario", values="share_unsolved")
+        resolved = runs.pivot(index="replicate", columns="scenario", values="share_resolved")
+        gaps[cap] = float((unsolved["all"] - unsolved["some"]).mean())
+        if cap == 0.1:
+            assert stats.ttest_rel(unsolved["some"], unsolved["all"], alternative="less").pvalue < 0.05
+            assert stats.ttest_rel(resolved["some"], resolved["all"], alternative="greater").pvalue < 0.05
+        whistles = runs.groupby("scenario")["whistles"].mean()
+        assert 0 < whistles["some"] < whistles["all"]
+    assert gaps[0.1] > 5 * max(gaps[0.8], 0.002), gaps
 
 
 def test_participation_decays_without_reinforcement():
