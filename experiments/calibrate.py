@@ -456,7 +456,7 @@ def check_targets(spec: ExperimentSpec, scenario: Any, replicates: int = 10, see
     """
     from scipy import stats
 
-    from govsim.compare import replicate_seeds, run_replicates
+    from govsim.comparison import replicate_seeds, run_replicates
 
     runs, _ = run_replicates([scenario], replicate_seeds(seed, replicates), workers)
     rows = []

@@ -9,15 +9,12 @@ The command line is ``govsim``; the same verbs are functions here (see :mod:`gov
 
 Names are imported on first use, so ``import govsim`` (and the command line) starts fast.
 
-``govsim.compare`` and ``govsim.dashboard`` are the API's functions, although the package also has
-modules of those names (the command line's implementation): import from those modules by their full
-name (``from govsim.compare import replicate_seeds``), which keeps working.
+The command line's own modules have other names (``govsim.comparison``, ``govsim.dashboard_server``),
+so no submodule ever shadows one of these verbs.
 """
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,22 +51,6 @@ __all__ = [
     "scenario_names",
     "sweep",
 ]
-
-
-class _Package(ModuleType):
-    """The package module, keeping API functions from being replaced by same-named submodules.
-
-    Importing a submodule binds it as an attribute of its package (``govsim.compare`` would become
-    the module ``govsim/compare.py``); the API's function of that name stays the attribute instead.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in __all__ and isinstance(value, ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -259,7 +259,7 @@ def compare(specs_or_paths: Sequence[ScenarioLike], replicates: int = 10, seed: 
     Raises:
         InputError: Fewer than two replicates, duplicate scenario names or a bad scenario.
     """
-    from govsim.compare import full_comparison, replicate_seeds, run_compare, run_replicates
+    from govsim.comparison import full_comparison, replicate_seeds, run_compare, run_replicates
 
     if not specs_or_paths:
         raise InputError("compare", "specs_or_paths", "give at least one scenario")

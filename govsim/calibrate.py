@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     """Write the docs figures and print the target table of the calibrated baseline."""
     from experiments.calibrate import check_targets
     from experiments.spec import load_experiment
-    from govsim.compare import replicate_seeds, run_replicates
+    from govsim.comparison import replicate_seeds, run_replicates
     from sim import apply_overrides, load_scenario
 
     args = argv if argv is not None else sys.argv[1:]

@@ -120,7 +120,7 @@ def compare(
         "for every option, so differences carry parameter uncertainty as well as noise.")] = None,
 ) -> None:
     """Compare scenarios under common random numbers: means, intervals and paired differences."""
-    from govsim.compare import run_compare
+    from govsim.comparison import run_compare
 
     if len(scenarios) < 1:
         raise InputError("compare", "SCENARIOS", "give at least one scenario file")
@@ -191,7 +191,7 @@ def dashboard(
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 8765,
 ) -> None:
     """Serve the classroom dashboard (map, ladder, charts, every lever, A/B mode) in the browser."""
-    from govsim.dashboard import serve
+    from govsim.dashboard_server import serve
 
     serve(scenario, host=host, port=port)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govsim.compare import run_compare
+from govsim.comparison import run_compare
 from govsim.runio import print_summary, write_run
 from sim.model import GovernanceModel
 from sim.scenario import load_scenario

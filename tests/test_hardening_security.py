@@ -79,7 +79,7 @@ def test_parsing_an_experiment_imports_nothing(tmp_path):
 def test_dashboard_binds_loopback_by_default_and_warns_when_exposed(monkeypatch, capsys, host, warned):
     import solara.__main__ as sm
 
-    dashboard = importlib.import_module("govsim.dashboard")  # the package may re-export a function of that name
+    dashboard = importlib.import_module("govsim.dashboard_server")
     seen = {}
     monkeypatch.setattr(sm.cli, "main", lambda args, **kw: seen.setdefault("args", args))
     monkeypatch.setattr(os, "environ", dict(os.environ))

@@ -1,7 +1,7 @@
 """Every policy lever's direction of effect, over paired replicates with common random numbers.
 
 Each lever in :data:`sim.policies.LEVERS` is run at a low and a high setting with the same seeds
-(common random numbers, :func:`govsim.compare.replicate_seeds`), on a small city. The primary outcome
+(common random numbers, :func:`govsim.comparison.replicate_seeds`), on a small city. The primary outcome
 of its mechanism must move in the stated direction by a one-sided Wilcoxon signed-rank test on the
 paired differences, p < 0.01. The figures these tests measure are quoted in ``docs/policies.md``.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from govsim.compare import replicate_seeds
+from govsim.comparison import replicate_seeds
 from sim.policies import LEVER_COSTS, LEVERS, yearly_cost
 from sim.scenario import ScenarioSpec, apply_overrides, load_scenario
 from tests.conftest import ROOT

@@ -17,7 +17,7 @@ from scipy import stats
 
 from experiments.calibrate import check_targets
 from experiments.spec import load_experiment
-from govsim.compare import replicate_seeds, run_replicates
+from govsim.comparison import replicate_seeds, run_replicates
 from sim import apply_overrides, load_scenario, simulate
 
 pytestmark = pytest.mark.slow
