@@ -141,7 +141,7 @@ def compare(
 
 @app.command()
 def calibrate(
-    experiment: Annotated[Path, typer.Argument(help="Experiment file with [calibration] and [targets.*] tables.")],
+    experiment: Annotated[Path, typer.Argument(help="Experiment file with \\[calibration] and \\[targets.NAME] tables.")],
     out: Annotated[Path, typer.Option(help="Output folder (empty, or an interrupted calibration with --resume).")],
     executor: Annotated[str, typer.Option(help="serial | processes | dask | mpi")] = "processes",
     workers: Annotated[int | None, typer.Option(help="Worker count (default: all cores).", min=1)] = None,

@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from experiments.spec import ExperimentSpec, ExperimentTable, ParameterSpec  # noqa: E402
+from experiments.spec import (  # noqa: E402
+    CalibrationTable,
+    ExperimentSpec,
+    ExperimentTable,
+    ParameterSpec,
+    TargetSpec,
+)
 from sim.scenario import ScenarioSpec  # noqa: E402
 from tools import gen_experiment_reference  # noqa: E402
 
@@ -59,12 +65,27 @@ def test_experiment_reference_is_generated() -> None:
         "docs/experiment-reference.md is stale: run .venv/bin/python tools/gen_experiment_reference.py")
 
 
+def _models_of(annotation: object) -> set[type]:
+    """The pydantic models an annotation names (``X``, ``X | None``, ``dict[str, X]``, ``list[X]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {annotation}
+    return {m for arg in typing.get_args(annotation) for m in _models_of(arg)}
+
+
 def test_experiment_reference_lists_every_field_of_the_experiment_models() -> None:
     listed = _rows(DOCS / "experiment-reference.md")
-    expected = {f"experiment.{n}" for n in ExperimentTable.model_fields}
-    expected |= {f"parameters.<path>.{n}" for n in ParameterSpec.model_fields}
-    assert set(ExperimentSpec.model_fields) == {"experiment", "parameters", "fixed"}, "a new table needs a section"
+    tables = ExperimentSpec.model_fields
+    assert set(tables) == {"experiment", "parameters", "fixed", "calibration", "targets"}, "a new table needs a section"
+    # The tables' models, read from ExperimentSpec's annotations, so a swapped model cannot go unnoticed.
+    prefixes = {"experiment": "experiment.", "parameters": "parameters.<path>.", "calibration": "calibration.",
+                "targets": "targets.<name>."}
+    models = {table: _models_of(tables[table].annotation) for table in prefixes}
+    assert models == {"experiment": {ExperimentTable}, "parameters": {ParameterSpec},
+                      "calibration": {CalibrationTable}, "targets": {TargetSpec}}
+    expected = {f"{prefixes[table]}{n}" for table, (model,) in models.items() for n in model.model_fields}
     expected.add("fixed.<path>")
+    assert {f"calibration.{n}" for n in ("method", "generations", "particles", "quantile")} <= expected
+    assert {f"targets.<name>.{n}" for n in ("outcome", "value", "low", "high", "weight", "scale")} <= expected
     assert listed == expected
 
 
@@ -74,6 +95,12 @@ def test_experiment_reference_describes_every_field() -> None:
             assert len(r.description) > 8, f"{r.key} has no description (add it to the model's Attributes:)"
     samples = next(r for _, _, rows in gen_experiment_reference.sections() for r in rows if r.key == "experiment.samples")
     assert samples.default == "`16`" and "≥ 1" in samples.allowed and "Base sample size" in samples.description
+    quantile = next(r for _, _, rows in gen_experiment_reference.sections() for r in rows
+                    if r.key == "calibration.quantile")
+    assert quantile.default == "`0.3`" and "> 0" in quantile.allowed and "≤ 1" in quantile.allowed
+    outcome = next(r for _, _, rows in gen_experiment_reference.sections() for r in rows
+                   if r.key == "targets.<name>.outcome")
+    assert outcome.default == "(required)" and "outcome" in outcome.description
 
 
 # --------------------------------------------------------------------------- nav
@@ -100,7 +127,8 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_exists(config: dict) -> No
              and ".ipynb_checkpoints" not in p.parts}
     assert pages <= set(nav), f"pages missing from the nav in mkdocs.yml: {sorted(pages - set(nav))}"
     for required in ("index.md", "getting-started.md", "ODD.md", "policies.md", "scenario-reference.md",
-                     "experiment-reference.md", "performance.md", "teaching.md", "api/govsim.md"):
+                     "experiment-reference.md", "performance.md", "teaching.md", "api/govsim.md",
+                     "calibration.md", "reliability.md", "reproducibility.md"):
         assert required in nav
 
 
@@ -129,6 +157,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_site_builds_strict_with_the_expected_pages(site: Path) -> None:
     for page in ("index.html", "getting-started.html", "ODD.html", "policies.html", "scenario-reference.html",
                  "experiment-reference.html", "sweeps.html", "analysis.html", "performance.html", "teaching.html",
+                 "calibration.html", "reliability.html", "reproducibility.html",
                  "api/govsim.html", "api/sim.html", "api/experiments.html", "api/analysis.html",
                  "notebooks/mymodel.py"):
         assert (site / page).is_file(), page
