@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from govsim import __all__ as _PUBLIC
 from sim.errors import InputError
 from sim.scenario import ScenarioSpec
 
@@ -53,22 +54,7 @@ type ScenarioLike = ScenarioSpec | PathLike
 type ExperimentLike = ExperimentSpec | Mapping[str, Any] | PathLike
 """A validated experiment, a parsed experiment file (dict), a file, or a bundled experiment's name."""
 
-__all__ = [
-    "RunResult",
-    "analyze",
-    "compare",
-    "dashboard",
-    "data_dir",
-    "discover",
-    "experiment_names",
-    "load_experiment",
-    "load_scenario",
-    "override",
-    "plot",
-    "run",
-    "scenario_names",
-    "sweep",
-]
+__all__ = list(_PUBLIC)  # one list of the API's names, kept in the package's __init__ (lazy imports)
 
 _PACKAGE = Path(__file__).resolve().parent
 _BUNDLED = _PACKAGE / "_bundled"

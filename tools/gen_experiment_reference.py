@@ -33,7 +33,7 @@ from experiments.spec import (  # noqa: E402
     ParameterSpec,
     TargetSpec,
 )
-from tools.gen_reference import _fmt, _num, _type_name  # noqa: E402
+from tools.gen_reference import _fmt, _num, _type_name, write_or_check  # noqa: E402
 
 OUT = ROOT / "docs" / "experiment-reference.md"
 
@@ -174,17 +174,7 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the reference (or, with ``--check``, report whether the file on disk is current)."""
-    args = sys.argv[1:] if argv is None else argv
-    text = render()
-    if "--check" in args:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-        if current != text:
-            print(f"{OUT} is stale; run tools/gen_experiment_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    return write_or_check(OUT, render(), "tools/gen_experiment_reference.py", argv)
 
 
 if __name__ == "__main__":

@@ -223,20 +223,24 @@ def render() -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the reference (or, with ``--check``, report whether the file on disk is current)."""
+def write_or_check(out: Path, text: str, script: str, argv: list[str] | None = None) -> int:
+    """Write ``text`` to ``out``, or with ``--check`` in ``argv`` report (exit 1) if the file is stale."""
     args = sys.argv[1:] if argv is None else argv
-    text = render()
     if "--check" in args:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+        current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != text:
-            print(f"{OUT} is stale; run tools/gen_reference.py", file=sys.stderr)
+            print(f"{out} is stale; run {script}", file=sys.stderr)
             return 1
         return 0
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the reference (or, with ``--check``, report whether the file on disk is current)."""
+    return write_or_check(OUT, render(), "tools/gen_reference.py", argv)
 
 
 if __name__ == "__main__":
