@@ -54,8 +54,6 @@ def run_demo(out: Path, replicates: int = 8, seed: int = 20261129) -> None:
     files = [SCENARIOS / f"{name}.toml" for name in DEMO_OPTIONS]
     specs = [load_scenario(f) for f in files]
     print(f"\nComparing {', '.join(DEMO_OPTIONS)} over {replicates} replicates each ...")
+    # run_compare ends by printing the path of the comparison's report.html
     run_compare(specs, [str(f) for f in files], replicates=replicates, seed=seed, workers=None,
                 out=out / "compare")
-    report = out / "compare" / "report.html"
-    if report.exists():
-        print(f"report: {report}")
