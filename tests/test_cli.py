@@ -138,3 +138,18 @@ def test_compare_common_random_numbers(tmp_path, capsys):
     assert seeds["baseline"] == seeds["street_empowerment"]  # same seeds for every scenario
     base_rows = table[table.scenario == "baseline"]
     assert (base_rows["diff"] == 0).all()
+
+
+@pytest.mark.slow
+def test_demo_the_readme_main_job(tmp_path, capsys):
+    """`make demo`'s job: a baseline year with summary and figure, then a comparison ending in a report path."""
+    assert main(["demo", "--out", str(tmp_path), "--replicates", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "share_left_city" in out
+    assert (tmp_path / "baseline" / "timeseries.parquet").exists()
+    assert (tmp_path / "baseline" / "ladder.png").stat().st_size > 10_000
+    runs = pd.read_parquet(tmp_path / "compare" / "runs.parquet")
+    assert sorted(set(runs["scenario"])) == ["baseline", "building_heads", "fengqiao_full", "street_empowerment"]
+    report = tmp_path / "compare" / "report.html"
+    assert report.exists()
+    assert out.strip().splitlines()[-1] == f"report: {report}"
