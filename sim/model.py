@@ -445,11 +445,7 @@ class GovernanceModel(Model):
         head = self.has_head[building]
         now = self.time
         part = self.residents.floor + self.residents.q[res_idx] * math.exp(-self.residents.decay * now)
-        cost = (b.report_cost - p.hotline_cost_reduction * float(p.hotline_response)
-                - e.building_head_report_cost_cut * head)
-        logit = (b.report_intercept + b.report_trust_weight * trust + b.report_benefit_weight * sev
-                 + e.participation_report_weight * part - cost
-                 - b.distrust_report_penalty * (trust < self.residents.threshold))
+        logit = self.report_logit(trust, sev, part, head)
         reports = u_report < 1.0 / (1.0 + np.exp(-logit))
         # a hotline is open at any hour: residents who decide to report do so sooner (接诉即办)
         report_delay = rng.poisson(b.report_delay_days * (1.0 - e.hotline_report_delay_cut * float(p.hotline_response)),
@@ -517,19 +513,27 @@ class GovernanceModel(Model):
         """The resident reports the issue."""
         self.detect(issue, Channel.REPORT)
 
+    def report_logit(self, trust, severity, participation, head):
+        """Log-odds that a resident reports an issue (scalars or arrays of one length).
+
+        Trust and expected benefit (severity) raise it, so does participation; the cost of reporting
+        is lowered by the hotline and by a building head; below the Tacitus threshold the resident no
+        longer believes the local channels will help.
+        """
+        b, p, e = self.spec.behaviour, self.spec.policy, self.spec.effects
+        cost = (b.report_cost - p.hotline_cost_reduction * float(p.hotline_response)
+                - e.building_head_report_cost_cut * head)
+        return (b.report_intercept + b.report_trust_weight * trust + b.report_benefit_weight * severity
+                + e.participation_report_weight * participation - cost
+                - b.distrust_report_penalty * (trust < self.residents.threshold))
+
     def on_reconsider(self, issue: Issue) -> None:
         """A silent resident weighs the issue again: report, keep waiting, or give up."""
-        b, p, e = self.spec.behaviour, self.spec.policy, self.spec.effects
+        b = self.spec.behaviour
         now = self.time
         r = issue.resident
-        sev = issue.severity(now)
-        cost = (b.report_cost - p.hotline_cost_reduction * float(p.hotline_response)
-                - e.building_head_report_cost_cut * float(self.has_head[issue.building]))
-        trust = self.residents.trust[r]
-        # below the Tacitus threshold the resident no longer believes the local channels will help
-        logit = (b.report_intercept + b.report_trust_weight * trust + b.report_benefit_weight * sev
-                 + e.participation_report_weight * self.residents.participation(r, now) - cost
-                 - b.distrust_report_penalty * float(trust < self.residents.threshold))
+        logit = self.report_logit(self.residents.trust[r], issue.severity(now),
+                                  self.residents.participation(r, now), float(self.has_head[issue.building]))
         if self.rng.random() < 1.0 / (1.0 + math.exp(-logit)):
             self.detect(issue, Channel.REPORT)
         elif now - issue.born >= b.max_silent_days:
