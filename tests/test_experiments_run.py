@@ -251,36 +251,36 @@ def test_bad_experiment_exits_2_with_one_line(tmp_path):
     assert res.stderr.count("\n") == 1 and "experiment.design" in res.stderr and str(exp) in res.stderr
 
 
-def test_sigkill_then_resume_gives_exactly_the_full_sweep(tmp_path):
+def _slow_experiment(tmp_path, extra: str = ""):
+    """A 200-run sweep of a model that sleeps 50 ms a run: slow enough to interrupt mid-way."""
     exp = tmp_path / "slow.toml"
     exp.write_text(
         TOY.format(design="lhs", samples=100, replicates=2)
         .replace("experiments.examples:linear", "experiments.examples:slow")
         .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
-        + "sleep = { levels = [0.05] }\nx = { low = 0.0, high = 1.0 }\n"
+        + "sleep = { levels = [0.05] }\n" + extra
     )
-    out = tmp_path / "out"
+    return exp, tmp_path / "out"
+
+
+def _start_sweep(exp, out, **popen_kwargs) -> subprocess.Popen:
+    """Start `sweep EXP --out OUT` on 2 workers in its own session; return once its first part is on disk."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "experiments",
-            "sweep",
-            str(exp),
-            "--out",
-            str(out),
-            "--workers",
-            "2",
-            "--quiet",
-        ],
+        [sys.executable, "-m", "experiments", "sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"],
         start_new_session=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        **popen_kwargs,
     )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((out / "parts").glob("part-*.parquet")):
+        time.sleep(0.05)
+    return proc
+
+
+def test_sigkill_then_resume_gives_exactly_the_full_sweep(tmp_path):
+    exp, out = _slow_experiment(tmp_path, "x = { low = 0.0, high = 1.0 }\n")
+    proc = _start_sweep(exp, out, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((out / "parts").glob("part-*.parquet")):
-            time.sleep(0.05)
         # a second sweep on the same folder is refused while the first holds the lock
         res = cli(str(exp), "--out", str(out), "--resume", "--quiet")
         assert res.returncode == 2 and "another govsim sweep" in res.stderr
@@ -372,39 +372,14 @@ def test_coordinator_memory_on_20k_runs(tmp_path):
 
 
 def test_ctrl_c_saves_finished_runs_and_resume_completes(tmp_path):
-    exp = tmp_path / "slow.toml"
-    exp.write_text(
-        TOY.format(design="lhs", samples=100, replicates=2)
-        .replace("experiments.examples:linear", "experiments.examples:slow")
-        .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
-        + "sleep = { levels = [0.05] }\n"
-    )
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "experiments",
-            "sweep",
-            str(exp),
-            "--out",
-            str(out),
-            "--workers",
-            "2",
-            "--quiet",
-        ],
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(
-            signal.SIGINT, signal.SIG_DFL
-        ),  # a background shell may ignore SIGINT
-        stdout=subprocess.DEVNULL,
+    exp, out = _slow_experiment(tmp_path)
+    proc = _start_sweep(
+        exp, out,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell may ignore SIGINT
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((out / "parts").glob("part-*.parquet")):
-            time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _, err = proc.communicate(timeout=30)
     finally:
