@@ -19,3 +19,15 @@ def small(**overrides) -> ScenarioSpec:
     base = {"world.population": 3000, "run.days": 120}
     base.update(overrides)
     return apply_overrides(ScenarioSpec(), base, "test")
+
+
+def unwritable_path(tmp_path: Path) -> str:
+    """A folder path an ``--out`` option cannot create: under /proc as root, else in a read-only folder."""
+    import os
+
+    if os.geteuid() == 0:
+        return "/proc/govsim-cannot-write-here"
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    return str(ro / "x")

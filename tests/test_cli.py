@@ -11,7 +11,7 @@ import pytest
 
 from govsim.cli import main
 from sim import OUTCOME_NAMES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, unwritable_path
 
 BASE = str(ROOT / "scenarios" / "baseline.toml")
 SMALL = ["--set", "world.population=2000", "--days", "40"]
@@ -101,15 +101,7 @@ def test_out_that_is_a_file_is_refused_and_untouched(tmp_path, capsys):
 
 
 def test_unwritable_out_folder(tmp_path, capsys):
-    import os
-
-    if os.geteuid() == 0:
-        target = "/proc/govsim-cannot-write-here"
-    else:
-        ro = tmp_path / "ro"
-        ro.mkdir()
-        ro.chmod(0o500)
-        target = str(ro / "x")
+    target = unwritable_path(tmp_path)
     assert main(["run", BASE, *SMALL, "--out", target]) == 2
     assert "--out" in capsys.readouterr().err
 

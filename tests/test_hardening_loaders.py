@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from govsim.cli import main
 from sim.scenario import ScenarioSpec
-from tests.conftest import ROOT
+from tests.conftest import ROOT, unwritable_path
 from tests.strategies import dump_doc, leaf_paths, mutated_docs, toml_doc
 
 SCENARIO_KEYS = sorted(leaf_paths(ScenarioSpec))
@@ -167,21 +167,13 @@ def test_bad_command_lines_are_one_line_exit_2(capsys, tmp_path, args):
 
 @pytest.mark.parametrize("cmd", ["run", "compare", "sweep"])
 def test_out_that_is_a_file_or_unwritable(capsys, tmp_path, cmd):
-    import os
-
     target = tmp_path / "a-file"
     target.write_text("precious")
     extra = {"run": [BASE, *SMALL], "compare": [BASE, "--replicates", "2", *SMALL], "sweep": [EXP, "-q"]}[cmd]
     rc, err = _cli(capsys, [cmd, *extra, "--out", str(target)])
     _one_line_2(rc, err)
     assert target.read_text() == "precious"
-    if os.geteuid() == 0:
-        unwritable = "/proc/govsim-cannot-write-here"
-    else:
-        ro = tmp_path / "ro"
-        ro.mkdir()
-        ro.chmod(0o500)
-        unwritable = str(ro / "x")
+    unwritable = unwritable_path(tmp_path)
     rc, err = _cli(capsys, [cmd, *extra, "--out", unwritable])
     assert rc in (1, 2) and err.count("\n") == 1 and "Traceback" not in err, err
 
