@@ -33,7 +33,7 @@ from experiments.spec import (  # noqa: E402
     ParameterSpec,
     TargetSpec,
 )
-from tools.gen_reference import _fmt, _num, _type_name, write_or_check  # noqa: E402
+from tools.gen_reference import _cell, _fmt, _num, _type_name, write_or_check  # noqa: E402
 
 OUT = ROOT / "docs" / "experiment-reference.md"
 
@@ -139,10 +139,6 @@ def _first_line(cls: type) -> str:
 def dotted_keys() -> list[str]:
     """Every key documented."""
     return [r.key for _, _, rows in sections() for r in rows]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|") if text else "—"
 
 
 def render() -> str:
