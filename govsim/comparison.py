@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.executors import SerialExecutor
 from govsim.runio import atomic_write_bytes, atomic_write_parquet, fmt
 from sim.metrics import ALL_OUTCOME_NAMES, ALL_OUTCOMES, OUTCOMES
 from sim.scenario import ScenarioSpec
@@ -30,11 +30,6 @@ def _one(args: tuple[dict, int, int, bool]) -> tuple[dict[str, float], pd.DataFr
     spec_dict, seed, days, want_ts = args
     spec = ScenarioSpec.model_validate(spec_dict)
     return simulate(spec, rng=seed, days=days, timeseries=want_ts)
-
-
-class _Serial(Executor):
-    def map(self, fn, *iterables, timeout=None, chunksize=1):  # noqa: D102
-        return map(fn, *iterables)
 
 
 def posterior_specs(spec: ScenarioSpec, draws: pd.DataFrame, replicates: int) -> list[ScenarioSpec]:
@@ -59,7 +54,7 @@ def run_replicates(specs: list[ScenarioSpec], seeds: list[int], workers: int | N
         jobs = [(ps.to_dict(), seed, s.run.days, timeseries) for s in specs
                 for ps, seed in zip(posterior_specs(s, draws, len(seeds)), seeds, strict=True)]
     n_workers = workers or os.cpu_count() or 1
-    executor: Executor = _Serial() if n_workers == 1 or len(jobs) == 1 else ProcessPoolExecutor(
+    executor: Executor = SerialExecutor() if n_workers == 1 or len(jobs) == 1 else ProcessPoolExecutor(
         max_workers=min(n_workers, len(jobs)))
     with executor:
         results = list(executor.map(_one, jobs, chunksize=1))
@@ -75,33 +70,6 @@ def run_replicates(specs: list[ScenarioSpec], seeds: list[int], workers: int | N
             ts.insert(0, "scenario", name)
             series.append(ts)
     return pd.DataFrame(rows), (pd.concat(series, ignore_index=True) if series else None)
-
-
-def _t_interval(x: np.ndarray) -> tuple[float, float, float]:
-    m = float(np.mean(x))
-    if len(x) < 2 or np.allclose(x, x[0]):
-        return m, m, m
-    half = float(stats.t.ppf(0.975, len(x) - 1) * stats.sem(x))
-    return m, m - half, m + half
-
-
-def comparison_table(runs: pd.DataFrame, outcomes: list[str] | tuple[str, ...] = ALL_OUTCOME_NAMES) -> pd.DataFrame:
-    """Per scenario and outcome: mean with 95 % t-interval, and the paired difference from the first scenario.
-
-    Differences are paired by replicate (same seed), so common random numbers cancel shared noise.
-    """
-    names = list(dict.fromkeys(runs["scenario"]))
-    ref = runs[runs["scenario"] == names[0]].sort_values("replicate").set_index("replicate")
-    rows = []
-    for name in names:
-        cur = runs[runs["scenario"] == name].sort_values("replicate").set_index("replicate")
-        for o in outcomes:
-            m, lo, hi = _t_interval(cur[o].to_numpy(float))
-            d = (cur[o] - ref[o]).dropna().to_numpy(float)
-            dm, dlo, dhi = _t_interval(d) if name != names[0] else (0.0, 0.0, 0.0)
-            rows.append({"scenario": name, "outcome": o, "mean": m, "ci_low": lo, "ci_high": hi,
-                         "diff": dm, "diff_ci_low": dlo, "diff_ci_high": dhi})
-    return pd.DataFrame(rows)
 
 
 def print_comparison(table: pd.DataFrame, outcomes: list[str] | tuple[str, ...], replicates: int) -> None:

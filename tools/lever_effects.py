@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from govsim.comparison import _t_interval, replicate_seeds  # noqa: E402
+from analysis.compare import t_interval  # noqa: E402
+from govsim.comparison import replicate_seeds  # noqa: E402
 from tests import test_levers as T  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def lever_table(workers: int) -> None:
         diff, p = T.paired_test(c, low, high)
         a = np.array([r[c.outcome] for r in low])
         b = np.array([r[c.outcome] for r in high])
-        _, lo, hi = _t_interval(b - a)
+        lo, hi = t_interval(b - a)
         cost_up = all(h["cost"] > lo_["cost"] for lo_, h in zip(low, high, strict=True))
         pop = {**T.WORLD, **(c.world or {})}["world.population"]
         zeros = int((a == 0).sum() + (b == 0).sum())  # e.g. a rate with no cases (metrics._share gives 0)
