@@ -295,6 +295,7 @@ class GovernanceModel(Model):
         self.total_capacity = float(sum(o.capacity for o in self.offices))
         joint = rng.random(self.n_communities) < p.red_property
         self.firms = [PropertyFirm(self, c, bool(joint[c])) for c in range(self.n_communities)]
+        self._joint_meetings = np.array([f.joint_meetings for f in self.firms], dtype=bool)  # per community
 
     def _build_channels(self) -> None:
         """Detection hazards and level-0 availability per grid (volunteers) and the arrival rates."""
@@ -454,8 +455,7 @@ class GovernanceModel(Model):
         auth = self._type_auth[kind].copy()
         emp = self._type_enforcement[kind] & (auth == DISTRICT) & (u_emp < p.street_empowerment)
         auth[emp] = STREET
-        joint_firm = np.array([self.firms[c].joint_meetings for c in comm])
-        red = self._type_property[kind] & (auth == STREET) & joint_firm
+        red = self._type_property[kind] & (auth == STREET) & self._joint_meetings[comm]
         auth[red] = COMMUNITY
         joint = self._type_cross[kind] & (auth == STREET) & (u_joint < p.party_building_alliance)
         auth[joint] = COMMUNITY
