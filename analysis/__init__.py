@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 _EXPORTS = {
-    "SweepResults": "analysis.results",
-    "analyze": "analysis.sensitivity",
-    "analyze_table": "analysis.sensitivity",
-    "SensitivityResult": "analysis.sensitivity",
-    "compare_runs": "analysis.compare",
-    "prim": "analysis.discovery",
-    "discover": "analysis.discovery",
-    "feature_importance": "analysis.discovery",
-    "write_comparison_report": "analysis.report",
-    "write_sensitivity_report": "analysis.report",
+    "SweepResults": "govsim.analysis.results",
+    "analyze": "govsim.analysis.sensitivity",
+    "analyze_table": "govsim.analysis.sensitivity",
+    "SensitivityResult": "govsim.analysis.sensitivity",
+    "compare_runs": "govsim.analysis.compare",
+    "prim": "govsim.analysis.discovery",
+    "discover": "govsim.analysis.discovery",
+    "feature_importance": "govsim.analysis.discovery",
+    "write_comparison_report": "govsim.analysis.report",
+    "write_sensitivity_report": "govsim.analysis.report",
 }
 
 __all__ = sorted(_EXPORTS)

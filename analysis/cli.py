@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from sim.errors import InputError
+from govsim.sim.errors import InputError
 
 METHOD_CHOICES = ("auto", "sobol", "morris", "fast", "rbd_fast", "pawn", "delta", "prim")
 
@@ -28,13 +27,12 @@ def analyze_command(
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
 ) -> None:
     """Compute sensitivity indices (or a PRIM box) for a sweep and write tables, figures and a report."""
+    from govsim.analysis.discovery import discover
+    from govsim.analysis.report import write_sensitivity_report
+    from govsim.analysis.results import SweepResults
+    from govsim.analysis.sensitivity import RANKING_INDEX, analyze, resolve_method
     from rich.console import Console
     from rich.table import Table
-
-    from analysis.discovery import discover
-    from analysis.report import write_sensitivity_report
-    from analysis.results import SweepResults
-    from analysis.sensitivity import RANKING_INDEX, analyze, resolve_method
 
     if method not in METHOD_CHOICES:
         raise InputError("--method", "method", f"one of {', '.join(METHOD_CHOICES)}; got {method!r}")

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from sim.errors import InputError
+from govsim.sim.errors import InputError
 
 #: Direction in which each outcome improves. ``settled_*`` outcomes are higher-is-better.
 BETTER: dict[str, str] = {
@@ -48,7 +47,7 @@ COLUMNS = [
 def _registry() -> dict[str, str]:
     """Directions declared in the model's outcome registry (``sim.metrics.OUTCOMES``), if present."""
     try:
-        from sim.metrics import OUTCOMES
+        from govsim.sim.metrics import OUTCOMES
     except ImportError:  # analysis also serves other models
         return {}
     return {name: str(o.better) for name, o in OUTCOMES.items()}

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from analysis.results import Stat, SweepResults
-from sim.errors import InputError
+from govsim.analysis.results import Stat, SweepResults
+from govsim.sim.errors import InputError
 
 
 @dataclass

@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from govsim.analysis.discovery import PrimResult
+    from govsim.analysis.results import SweepResults
+    from govsim.analysis.sensitivity import SensitivityResult
     from matplotlib.figure import Figure
-
-    from analysis.discovery import PrimResult
-    from analysis.results import SweepResults
-    from analysis.sensitivity import SensitivityResult
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -118,7 +117,7 @@ def write_report(
     Returns:
         The path of the HTML file.
     """
-    from analysis.figures import save
+    from govsim.analysis.figures import save
 
     out = Path(out_dir)
     figdir = out / "figures"
@@ -187,7 +186,7 @@ def sweep_provenance(results: SweepResults) -> dict[str, Any]:
 
 def sensitivity_sections(result: SensitivityResult) -> list[Section]:
     """One report section per outcome: run counts, the index table, convergence and figures."""
-    from analysis import figures as F
+    from govsim.analysis import figures as F
 
     secs = []
     for outcome, meta in result.meta.items():
@@ -295,7 +294,7 @@ def _sensitivity_figures(method: str, tab: pd.DataFrame, outcome: str, F: Any) -
 
 def prim_section(res: PrimResult, importance: pd.DataFrame) -> Section:
     """Report section for a PRIM box and the extra-trees ranking."""
-    from analysis import figures as F
+    from govsim.analysis import figures as F
 
     info = res.info
     return Section(
@@ -361,7 +360,7 @@ def write_comparison_report(
     Returns:
         Path of ``report.html``.
     """
-    from analysis import figures as F
+    from govsim.analysis import figures as F
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from sim.errors import InputError
+from govsim.sim.errors import InputError
 
 #: Columns of ``runs.parquet`` that are bookkeeping, neither parameters nor outcomes.
 RUN_META_COLUMNS = ("run_id", "point_id", "replicate", "root_seed", "status", "wall_s", "seed", "error")

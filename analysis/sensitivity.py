@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from analysis.results import Stat, SweepResults
-from sim.errors import InputError
+from govsim.analysis.results import Stat, SweepResults
+from govsim.sim.errors import InputError
 
 TABLE_COLUMNS = ["parameter", "outcome", "index", "value", "ci_low", "ci_high"]
 METHODS = ("sobol", "morris", "fast", "rbd_fast", "pawn", "delta")

@@ -22,7 +22,7 @@ STEPS = 10
 
 def model_floor(points: list[tuple[int, float]], seeds: list[np.random.SeedSequence]) -> float:
     """Seconds to build and run every model in this process, with no runner at all."""
-    from experiments.examples import RandomWalkModel
+    from govsim.experiments.examples import RandomWalkModel
 
     t0 = time.perf_counter()
     for seed in seeds:
@@ -36,7 +36,7 @@ def model_floor(points: list[tuple[int, float]], seeds: list[np.random.SeedSeque
 
 def ours(ns: list[int], sds: list[float], reps: int, procs: int, executor: str) -> float:
     """Wall seconds of ``run_sweep`` (including writing Parquet, manifest and consolidation)."""
-    from experiments import read_runs, run_sweep
+    from govsim.experiments import read_runs, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     try:
@@ -45,7 +45,7 @@ def ours(ns: list[int], sds: list[float], reps: int, procs: int, executor: str) 
             f"""
 [experiment]
 name = "bench"
-model = "experiments.examples:RandomWalkModel"
+model = "govsim.experiments.examples:RandomWalkModel"
 design = "factorial"
 replicates = {reps}
 seed = 1
@@ -69,8 +69,7 @@ step_sd = {{ levels = {sds} }}
 def mesa_batch_run(ns: list[int], sds: list[float], seeds: list[np.random.SeedSequence], procs: int) -> float:
     """Wall seconds of ``mesa.batch_run`` on the same design."""
     import mesa
-
-    from experiments.examples import RandomWalkModel
+    from govsim.experiments.examples import RandomWalkModel
 
     t0 = time.perf_counter()
     rows = mesa.batch_run(

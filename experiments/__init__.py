@@ -2,7 +2,7 @@
 
 Public API (imported lazily so ``govsim --help`` stays fast)::
 
-    from experiments import load_experiment, run_sweep, read_runs
+    from govsim.experiments import load_experiment, run_sweep, read_runs
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from experiments.runner import run_sweep
-    from experiments.spec import ExperimentSpec, load_experiment
-    from experiments.store import read_runs
+    from govsim.experiments.runner import run_sweep
+    from govsim.experiments.spec import ExperimentSpec, load_experiment
+    from govsim.experiments.store import read_runs
 
 __all__ = ["ExperimentSpec", "load_experiment", "read_runs", "run_sweep"]
 
 _WHERE = {
-    "run_sweep": "experiments.runner",
-    "load_experiment": "experiments.spec",
-    "ExperimentSpec": "experiments.spec",
-    "read_runs": "experiments.store",
+    "run_sweep": "govsim.experiments.runner",
+    "load_experiment": "govsim.experiments.spec",
+    "ExperimentSpec": "govsim.experiments.spec",
+    "read_runs": "govsim.experiments.store",
 }
 
 

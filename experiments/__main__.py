@@ -1,6 +1,6 @@
-"""``python -m experiments sweep ...``: the sweep command without the rest of the govsim CLI.
+"""``python -m govsim.experiments sweep ...``: the sweep command without the rest of the govsim CLI.
 
-Useful under MPI: ``mpiexec -n 4 python -m mpi4py.futures -m experiments sweep FILE --out DIR --executor mpi``.
+Useful under MPI: ``mpiexec -n 4 python -m mpi4py.futures -m govsim.experiments sweep FILE --out DIR --executor mpi``.
 """
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ from __future__ import annotations
 import sys
 
 import typer
-
-from experiments.cli import register
-from sim.errors import InputError, OutputError
+from govsim.experiments.cli import register
+from govsim.sim.errors import InputError, OutputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 register(app)

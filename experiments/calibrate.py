@@ -37,9 +37,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from experiments.spec import ExperimentSpec, TargetSpec, load_experiment, parse_experiment
-from sim.errors import InputError
+from govsim.experiments.spec import ExperimentSpec, TargetSpec, load_experiment, parse_experiment
+from govsim.sim.errors import InputError
 
 FORMAT = "govsim-calibration/1"
 
@@ -201,7 +200,7 @@ def _kernel_weights(prior: Prior, new: np.ndarray, prev: pd.DataFrame) -> np.nda
 
 def _read_generation(folder: Path, spec: ExperimentSpec, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, per-point means) of a finished generation."""
-    from experiments.store import read_runs
+    from govsim.experiments.store import read_runs
 
     runs = read_runs(folder)
     ok = runs[runs["status"] == "ok"]
@@ -232,8 +231,8 @@ def calibrate(spec_or_path: ExperimentSpec | str | Path, out: str | Path, execut
     Raises:
         InputError: The file has no calibration tables, or the folder holds something else.
     """
-    from experiments.runner import run_sweep
-    from experiments.store import atomic_write_json
+    from govsim.experiments.runner import run_sweep
+    from govsim.experiments.store import atomic_write_json
 
     spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
     file = spec.path or "<experiment>"
@@ -411,7 +410,7 @@ def plot_fit(fit: pd.DataFrame):
 
 def _write_outputs(spec: ExperimentSpec, prior: Prior, folder: Path, accepted: pd.DataFrame, runs: pd.DataFrame,
                    scales: dict[str, float], meta: dict[str, Any]) -> None:
-    from experiments.store import atomic_write_json
+    from govsim.experiments.store import atomic_write_json
 
     accepted.to_parquet(folder / "accepted.parquet", index=False)
     accepted.to_csv(folder / "accepted.csv", index=False)

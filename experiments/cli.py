@@ -36,8 +36,8 @@ def sweep(
     Results land in OUT as Parquet tables with a manifest; an interrupted sweep continues with
     --resume without redoing finished runs.
     """
-    from experiments.runner import run_sweep
-    from experiments.store import read_runs
+    from govsim.experiments.runner import run_sweep
+    from govsim.experiments.store import read_runs
 
     t0 = time.perf_counter()
     try:

@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from sim.errors import InputError
+from govsim.sim.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from experiments.spec import ExperimentSpec, ParameterSpec
+    from govsim.experiments.spec import ExperimentSpec, ParameterSpec
 
 _EPS = 1e-9
 

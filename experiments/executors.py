@@ -12,7 +12,7 @@ import os
 from concurrent.futures import Executor, Future
 from typing import Any, Literal
 
-from sim.errors import InputError
+from govsim.sim.errors import InputError
 
 type ExecutorName = Literal["serial", "processes", "dask", "mpi"]
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask", "mpi")
@@ -142,7 +142,7 @@ class ExecutorFactory:
                 ctx = multiprocessing.get_context("forkserver")
                 # Import the model once in the fork server; every worker (and every replacement
                 # after a crash) then starts in milliseconds instead of re-importing Mesa.
-                ctx.set_forkserver_preload(["experiments.worker", *self._preload])
+                ctx.set_forkserver_preload(["govsim.experiments.worker", *self._preload])
                 ex = ProcessPoolExecutor(self.n_workers, mp_context=ctx)
             case "dask":
                 ex = self._client.get_executor(pure=False)

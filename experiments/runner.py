@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from experiments.design import Design, build_design, unit_problem
-from experiments.executors import ExecutorFactory
-from experiments.spec import ExperimentSpec, load_experiment
-from experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
-from experiments.worker import Result, RunConfig, Task, run_batch
-from sim.errors import InputError, OutputError
+from govsim.experiments.design import Design, build_design, unit_problem
+from govsim.experiments.executors import ExecutorFactory
+from govsim.experiments.spec import ExperimentSpec, load_experiment
+from govsim.experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
+from govsim.experiments.worker import Result, RunConfig, Task, run_batch
+from govsim.sim.errors import InputError, OutputError
 
 FLUSH_SECONDS = 2.0
 FLUSH_RUNS = 5_000

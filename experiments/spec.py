@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from govsim.sim.errors import InputError, from_validation_error, read_toml_file
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,8 +30,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from sim.errors import InputError, from_validation_error, read_toml_file
 
 type Scalar = bool | int | float | str
 type DesignName = Literal["factorial", "lhs", "sobol", "morris", "fast", "points"]
@@ -397,7 +396,7 @@ class ExperimentSpec(BaseModel):
         """Outcomes kept in the runs table."""
         if self.experiment.outcomes:
             return list(self.experiment.outcomes)
-        from sim.metrics import OUTCOME_NAMES
+        from govsim.sim.metrics import OUTCOME_NAMES
 
         return list(OUTCOME_NAMES)
 
@@ -415,7 +414,7 @@ class ExperimentSpec(BaseModel):
 
 
 def _input_error_from(err: ValidationError, file: Path | str) -> InputError:
-    from sim.errors import _dotted  # the same dotting rule as the scenario errors
+    from govsim.sim.errors import _dotted  # the same dotting rule as the scenario errors
 
     loc = list(err.errors(include_url=False)[0].get("loc", ()))
     # Quote dotted parameter paths so `parameters."policy.x".low` stays unambiguous.
@@ -480,7 +479,7 @@ def check_experiment(spec: ExperimentSpec) -> None:
         except InputError as exc:
             raise InputError(file, "experiment.model", exc.allowed) from None
     if ex.design == "points":
-        from experiments.design import read_points
+        from govsim.experiments.design import read_points
 
         read_points(spec)  # raises InputError naming the CSV
 
@@ -491,8 +490,8 @@ def _check_govsim(spec: ExperimentSpec, file: Path | str) -> None:
     assert scen is not None
     if not scen.is_file():
         raise InputError(file, "experiment.scenario", f"scenario file not found: {scen}")
-    from sim import apply_overrides, load_scenario
-    from sim.metrics import ALL_OUTCOME_NAMES
+    from govsim.sim import apply_overrides, load_scenario
+    from govsim.sim.metrics import ALL_OUTCOME_NAMES
 
     base = load_scenario(scen)
     for name in ex.outcomes:

@@ -28,14 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from sim.errors import InputError
+from govsim.sim.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
-
-    from experiments.worker import Result, Task
+    from govsim.experiments.worker import Result, Task
 
 RUN_COLUMNS = ("run_id", "point_id", "replicate", "root_seed", "status", "wall_s")
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")

@@ -161,7 +161,7 @@ def _make_runner(config: RunConfig) -> Runner:
     fixed = json.loads(config.fixed_json)
     if config.model == "govsim":
         return _govsim_runner(config, fixed)
-    from experiments.spec import resolve_model
+    from govsim.experiments.spec import resolve_model
 
     target = resolve_model(config.model)
     if isinstance(target, type):
@@ -170,7 +170,7 @@ def _make_runner(config: RunConfig) -> Runner:
 
 
 def _govsim_runner(config: RunConfig, fixed: dict[str, Any]) -> Runner:
-    from sim import apply_overrides, load_scenario, simulate
+    from govsim.sim import apply_overrides, load_scenario, simulate
 
     assert config.scenario is not None
     base = load_scenario(config.scenario)

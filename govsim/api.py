@@ -36,16 +36,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from govsim import __all__ as _PUBLIC
-from sim.errors import InputError
-from sim.scenario import ScenarioSpec
+from govsim.sim.errors import InputError
+from govsim.sim.scenario import ScenarioSpec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from analysis.discovery import PrimResult
-    from analysis.results import SweepResults
-    from analysis.sensitivity import SensitivityResult
-    from experiments.spec import ExperimentSpec
+    from govsim.analysis.discovery import PrimResult
+    from govsim.analysis.results import SweepResults
+    from govsim.analysis.sensitivity import SensitivityResult
+    from govsim.experiments.spec import ExperimentSpec
 
 type PathLike = str | os.PathLike[str]
 """A file or folder path."""
@@ -136,7 +136,7 @@ def load_scenario(path_or_name: ScenarioLike, overrides: Mapping[str, Any] | Non
         >>> spec.world.population
         3000
     """
-    from sim.scenario import load_scenario as _load
+    from govsim.sim.scenario import load_scenario as _load
 
     if isinstance(path_or_name, ScenarioSpec):
         spec = path_or_name
@@ -157,7 +157,7 @@ def override(spec: ScenarioSpec, overrides: Mapping[str, Any] | None = None, /, 
     Raises:
         InputError: An unknown path or a value out of range, naming the key and what is allowed.
     """
-    from sim.scenario import apply_overrides
+    from govsim.sim.scenario import apply_overrides
 
     return apply_overrides(spec, _dotted(overrides, dotted_overrides), "override")
 
@@ -196,7 +196,7 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
     Returns:
         The summary and the daily time series.
     """
-    from sim.model import GovernanceModel
+    from govsim.sim.model import GovernanceModel
 
     changes = dict(overrides or {})
     if days is not None:
@@ -295,7 +295,7 @@ def load_experiment(experiment: ExperimentLike, *, fixed: Mapping[str, Any] | No
     Raises:
         InputError: One line naming the file, the dotted key and what is allowed.
     """
-    from experiments.spec import ExperimentSpec, check_experiment, parse_experiment
+    from govsim.experiments.spec import ExperimentSpec, check_experiment, parse_experiment
 
     path: Path | None = None
     raw = ""
@@ -353,8 +353,8 @@ def sweep(experiment: ExperimentLike, out: PathLike, executor: str = "processes"
     Raises:
         InputError: A bad experiment, or an output folder that holds something else.
     """
-    from experiments.runner import run_sweep
-    from experiments.store import read_runs
+    from govsim.experiments.runner import run_sweep
+    from govsim.experiments.store import read_runs
 
     spec = load_experiment(experiment, fixed=fixed, **changes)
     folder = run_sweep(spec, out, executor=executor, workers=workers, scheduler=scheduler, resume=resume,
@@ -389,14 +389,14 @@ def analyze(results_dir: PathLike | SweepResults, method: str = "auto", outcomes
     Raises:
         InputError: Unknown outcome, a method the design does not support, or missing runs.
     """
-    from analysis.results import SweepResults
-    from analysis.sensitivity import analyze as _analyze
+    from govsim.analysis.results import SweepResults
+    from govsim.analysis.sensitivity import analyze as _analyze
 
     results = results_dir if isinstance(results_dir, SweepResults) else SweepResults.load(results_dir)
     sens = _analyze(results, method, list(outcomes) if outcomes else None, stat=stat,  # type: ignore[arg-type]
                     seed=seed, num_resamples=num_resamples, convergence=convergence)
     if out is not None:
-        from analysis.report import write_sensitivity_report
+        from govsim.analysis.report import write_sensitivity_report
 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -416,7 +416,7 @@ def plot(result: SensitivityResult, outcome: str) -> Figure:
     Returns:
         A matplotlib figure (object API; display it in Jupyter or ``fig.savefig(...)``).
     """
-    from analysis import figures
+    from govsim.analysis import figures
 
     if outcome not in set(result.table["outcome"]):
         raise InputError("plot", "outcome", f"one of {', '.join(dict.fromkeys(result.table['outcome']))}")
@@ -449,8 +449,8 @@ def discover(results_dir: PathLike | SweepResults, outcome: str, threshold: floa
         ``(prim_result, importance)``: the box (``prim_result.box``, with ``coverage`` and
         ``density``) and its peeling trajectory, and an extra-trees ranking of the parameters.
     """
-    from analysis.discovery import discover as _discover
-    from analysis.results import SweepResults
+    from govsim.analysis.discovery import discover as _discover
+    from govsim.analysis.results import SweepResults
 
     results = results_dir if isinstance(results_dir, SweepResults) else SweepResults.load(results_dir)
     return _discover(results, outcome, threshold, direction, stat=stat,  # type: ignore[arg-type]
@@ -477,7 +477,7 @@ def dashboard(preset: str = "baseline", population: int = 3000, seed: int = 42) 
     """
     import solara
 
-    from sim.app import ClassroomModel, Dashboard, presets
+    from govsim.sim.app import ClassroomModel, Dashboard, presets
 
     if preset not in presets():  # an installed copy: the page's own presets folder is not there
         preset = str(_named("scenarios", preset, scenario_names()).resolve())

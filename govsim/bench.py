@@ -94,7 +94,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, Timing]:
 
 def baseline_spec(residents: int, days: int):
     """The baseline scenario with ``world.population`` and ``run.days`` overridden."""
-    from sim.scenario import apply_overrides, load_scenario
+    from govsim.sim.scenario import apply_overrides, load_scenario
 
     return apply_overrides(load_scenario(BASELINE), {"world.population": residents, "run.days": days})
 
@@ -141,7 +141,7 @@ def run_floor(residents: int, days: int, seed: int = 1) -> dict[str, float]:
 
 def run_govsim(residents: int, days: int, seed: int = 1) -> dict[str, float]:
     """Build and run a govsim baseline; returns timings, issues arisen and µs per issue."""
-    from sim.model import GovernanceModel
+    from govsim.sim.model import GovernanceModel
 
     spec = baseline_spec(residents, days)
     holder: list[GovernanceModel] = []
@@ -178,7 +178,7 @@ def peak_rss_mb() -> float:
 def _child_main(argv: list[str]) -> None:
     """Subprocess entry: one govsim run, its figures and the process's own peak RSS as JSON."""
     job = json.loads(argv[0])
-    import sim.model  # noqa: F401 - imports are not part of the run's collector time
+    import govsim.sim.model  # noqa: F401 - imports are not part of the run's collector time
 
     gc_time = [0.0, 0.0]
 
@@ -233,7 +233,7 @@ outcomes = ["share_left_city"]
 
 def _sweep_with_runner(plan: Plan, workdir: Path) -> dict[str, Any]:
     """Time the same experiment on ``run_sweep``'s serial and processes executors."""
-    from experiments import read_runs, run_sweep
+    from govsim.experiments import read_runs, run_sweep
 
     reps = max(1, plan.sweep_runs // 2)
     times: dict[str, float] = {}
@@ -252,7 +252,7 @@ def _sweep_with_runner(plan: Plan, workdir: Path) -> dict[str, Any]:
         if kind == "serial" and "wall_s" in runs:
             per_run = [float(x) for x in runs["wall_s"]]
     n = 2 * reps
-    return {"method": "experiments.run_sweep (serial vs processes, 2 workers)", "runs": n,
+    return {"method": "govsim.experiments.run_sweep (serial vs processes, 2 workers)", "runs": n,
             "serial_s": times["serial"], "parallel_s": times["processes"],
             "run_s_mean": sum(per_run) / len(per_run) if per_run else times["serial"] / n}
 
@@ -297,7 +297,7 @@ def run_sweeps(plan: Plan) -> dict[str, Any]:
 
 def run_profile(residents: int, days: int, top: int = 25) -> str:
     """Profile a govsim baseline with cProfile (construction and run): top ``top`` by cumulative and by own time."""
-    from sim.model import GovernanceModel
+    from govsim.sim.model import GovernanceModel
 
     spec = baseline_spec(residents, days)
     prof = cProfile.Profile()

@@ -118,7 +118,7 @@ WHISTLE_RATES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 def whistle_figure(base, img: Path, replicates: int = 20) -> pd.DataFrame:
     """Sweep the whistle rate at three department capacities; save ``validation_whistle.png``."""
     from govsim.comparison import replicate_seeds, run_replicates
-    from sim import apply_overrides
+    from govsim.sim import apply_overrides
 
     specs, labels = [], []
     for cap in WHISTLE_CAPACITIES:
@@ -137,10 +137,10 @@ def whistle_figure(base, img: Path, replicates: int = 20) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     """Write the docs figures and print the target table of the calibrated baseline."""
-    from experiments.calibrate import check_targets
-    from experiments.spec import load_experiment
     from govsim.comparison import replicate_seeds, run_replicates
-    from sim import apply_overrides, load_scenario
+    from govsim.experiments.calibrate import check_targets
+    from govsim.experiments.spec import load_experiment
+    from govsim.sim import apply_overrides, load_scenario
 
     args = argv if argv is not None else sys.argv[1:]
     img = ROOT / "docs" / "img"

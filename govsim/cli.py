@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sim.errors import InputError, OutputError
+from govsim.sim.errors import InputError, OutputError
 
 app = typer.Typer(
     name="govsim",
@@ -46,7 +46,7 @@ def _prepare_out(out: Path) -> Path:
 
 
 def _load(path: Path, sets: list[str] | None, days: int | None = None):
-    from sim.scenario import apply_overrides, load_scenario, parse_set_options
+    from govsim.sim.scenario import apply_overrides, load_scenario, parse_set_options
 
     spec = load_scenario(path)
     overrides = parse_set_options(sets or [])
@@ -71,7 +71,7 @@ def run(
     spec = _load(scenario, set_, days)
     if out is not None:
         _prepare_out(out)
-    from sim.model import run_quietly
+    from govsim.sim.model import run_quietly
 
     model = run_quietly(spec, seed)
     summary = model.summary()
@@ -89,11 +89,11 @@ def run(
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment TOML file.")]) -> None:
     """Check a scenario or experiment file without running it."""
-    from sim.scenario import _read_toml, load_scenario
+    from govsim.sim.scenario import _read_toml, load_scenario
 
     data = _read_toml(file)
     if "experiment" in data:
-        from experiments.spec import load_experiment
+        from govsim.experiments.spec import load_experiment
 
         exp = load_experiment(file)
         typer.echo(f"{file}: valid experiment '{exp.experiment.name}'")
@@ -127,7 +127,7 @@ def compare(
     specs = [_load(p, set_, days) for p in scenarios]
     draws = None
     if posterior is not None:
-        from experiments.calibrate import read_posterior
+        from govsim.experiments.calibrate import read_posterior
 
         draws = read_posterior(posterior)
     _prepare_out(out)
@@ -150,8 +150,8 @@ def calibrate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Fit the scenario's uncertain parameters to targets by ABC (rejection or ABC-SMC) over the sweep runner."""
-    from experiments.calibrate import calibrate as run_calibration
-    from experiments.spec import load_experiment
+    from govsim.experiments.calibrate import calibrate as run_calibration
+    from govsim.experiments.spec import load_experiment
 
     spec = load_experiment(experiment)
     if spec.calibration is None:
@@ -220,7 +220,7 @@ def bench(
 
 def _register_optional() -> None:
     """Commands that live in the experiments and analysis packages."""
-    for module in ("experiments.cli", "analysis.cli"):
+    for module in ("govsim.experiments.cli", "govsim.analysis.cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:

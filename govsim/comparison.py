@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.executors import SerialExecutor
+from govsim.experiments.executors import SerialExecutor
 from govsim.runio import atomic_write_bytes, atomic_write_parquet, fmt
-from sim.metrics import ALL_OUTCOME_NAMES, ALL_OUTCOMES, OUTCOMES
-from sim.scenario import ScenarioSpec
+from govsim.sim.metrics import ALL_OUTCOME_NAMES, ALL_OUTCOMES, OUTCOMES
+from govsim.sim.scenario import ScenarioSpec
 
 MAIN_OUTCOMES = ("share_left_city", "share_settled_by_street", "share_settled_by_community",
                  "mean_resolution_days", "mean_trust", "participation_rate", "issues_detected_early", "cost")
@@ -24,8 +24,8 @@ def replicate_seeds(seed: int, replicates: int) -> list[int]:
 
 
 def _one(args: tuple[dict, int, int, bool]) -> tuple[dict[str, float], pd.DataFrame | None]:
-    from sim.model import simulate
-    from sim.scenario import ScenarioSpec
+    from govsim.sim.model import simulate
+    from govsim.sim.scenario import ScenarioSpec
 
     spec_dict, seed, days, want_ts = args
     spec = ScenarioSpec.model_validate(spec_dict)
@@ -34,7 +34,7 @@ def _one(args: tuple[dict, int, int, bool]) -> tuple[dict[str, float], pd.DataFr
 
 def posterior_specs(spec: ScenarioSpec, draws: pd.DataFrame, replicates: int) -> list[ScenarioSpec]:
     """The scenario under posterior draw r mod len(draws) for each replicate r (same draws for every option)."""
-    from sim.scenario import apply_overrides
+    from govsim.sim.scenario import apply_overrides
 
     rows = draws.to_dict(orient="records")
     return [apply_overrides(spec, {k: (v.item() if hasattr(v, "item") else v) for k, v in rows[r % len(rows)].items()},
@@ -121,7 +121,7 @@ def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, se
     With ``posterior`` (a calibration's equal-weight draws) replicate r runs draw r (cycled) with its
     seed under every option (common random numbers and common parameters).
     """
-    from sim.errors import InputError
+    from govsim.sim.errors import InputError
 
     names = [s.run.name for s in specs]
     if len(set(names)) != len(names):
@@ -140,7 +140,7 @@ def run_compare(specs: list[ScenarioSpec], files: list[str], replicates: int, se
         atomic_write_parquet(out / "timeseries.parquet", ts)
     report = None
     if not no_report:
-        from analysis.report import write_comparison_report
+        from govsim.analysis.report import write_comparison_report
         from govsim.runio import versions
 
         provenance = {"scenario files": files, "root seed": seed, "replicate seeds": seeds,
@@ -169,8 +169,8 @@ def full_comparison(runs: pd.DataFrame, specs: list[ScenarioSpec], seed: int) ->
 
     The first eight columns are ``govsim compare``'s contract (see README); the rest extend it.
     """
-    from analysis.compare import compare_runs
-    from sim.policies import yearly_cost
+    from govsim.analysis.compare import compare_runs
+    from govsim.sim.policies import yearly_cost
 
     costs = {s.run.name: yearly_cost(s) for s in specs}
     full = compare_runs(runs, outcomes=list(ALL_OUTCOME_NAMES), costs=costs, n_boot=2000, seed=seed % (2**32 - 1) + 1)

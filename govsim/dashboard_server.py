@@ -25,7 +25,7 @@ def serve(scenario: Path | None = None, host: str = "127.0.0.1", port: int = 876
     Raises:
         InputError: if ``scenario`` is not a valid scenario file.
     """
-    from sim.scenario import load_scenario
+    from govsim.sim.scenario import load_scenario
 
     env = os.environ
     if scenario is not None:
@@ -39,6 +39,6 @@ def serve(scenario: Path | None = None, host: str = "127.0.0.1", port: int = 876
     from solara.__main__ import cli
 
     typer.echo(f"govsim dashboard: http://{host}:{port} (Ctrl+C to stop)")
-    cli.main(args=["run", "sim.app", "--host", host, "--port", str(port), "--production", "--no-open",
+    cli.main(args=["run", "govsim.sim.app", "--host", host, "--port", str(port), "--production", "--no-open",
                    "--no-check-version", "--log-level-uvicorn", "warning"], prog_name="govsim dashboard",
              standalone_mode=False)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from govsim.comparison import run_compare
 from govsim.runio import print_summary, write_run
-from sim.model import GovernanceModel
-from sim.scenario import load_scenario
+from govsim.sim.model import GovernanceModel
+from govsim.sim.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 DEMO_OPTIONS = ("baseline", "street_empowerment", "building_heads", "fengqiao_full")

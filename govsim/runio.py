@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.metrics import ALL_OUTCOMES, OUTCOME_NAMES
-from sim.scenario import ScenarioSpec
+from govsim.sim.metrics import ALL_OUTCOMES, OUTCOME_NAMES
+from govsim.sim.scenario import ScenarioSpec
 
 
 def versions() -> dict[str, str]:

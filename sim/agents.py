@@ -18,7 +18,7 @@ import numpy as np
 from mesa import Agent
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import GovernanceModel
+    from govsim.sim.model import GovernanceModel
 
 SELF, COMMUNITY, STREET, DISTRICT, CITY = range(5)
 LEVEL_NAMES = ("self", "community", "street", "district", "city")

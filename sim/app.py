@@ -24,18 +24,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import solara
+from govsim.sim import metrics
+from govsim.sim.errors import InputError
+from govsim.sim.model import GovernanceModel
+from govsim.sim.policies import LEVERS, Lever
+from govsim.sim.scenario import ScenarioSpec, WorldSpec, apply_overrides, load_scenario
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
-
-from sim import metrics
-from sim.errors import InputError
-from sim.model import GovernanceModel
-from sim.policies import LEVERS, Lever
-from sim.scenario import ScenarioSpec, WorldSpec, apply_overrides, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 EXTRA_PRESET_ENV = "GOVSIM_DASHBOARD_SCENARIO"

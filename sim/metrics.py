@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import GovernanceModel
+    from govsim.sim.model import GovernanceModel
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _approval(m: GovernanceModel, level: int) -> float:
 
 
 def _mix(m: GovernanceModel, kind: str) -> float:
-    from sim.scenario import ISSUE_TYPES
+    from govsim.sim.scenario import ISSUE_TYPES
 
     cases = m.counts.mediation_cases
     return _share(cases[ISSUE_TYPES.index(kind)], cases.sum())

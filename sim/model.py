@@ -18,11 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from mesa import DataCollector, Model
-from mesa.time import Schedule
-
-from sim import metrics
-from sim.agents import (
+from govsim.sim import metrics
+from govsim.sim.agents import (
     CITY,
     COMMUNITY,
     DISTRICT,
@@ -44,8 +41,10 @@ from sim.agents import (
     StreetOffice,
     Timer,
 )
-from sim.policies import yearly_cost
-from sim.scenario import DEPARTMENTS, ISSUE_TYPES, LEVELS, MEDIATION_TYPES, ScenarioSpec
+from govsim.sim.policies import yearly_cost
+from govsim.sim.scenario import DEPARTMENTS, ISSUE_TYPES, LEVELS, MEDIATION_TYPES, ScenarioSpec
+from mesa import DataCollector, Model
+from mesa.time import Schedule
 
 _PROACTIVE = (Channel.GRID, Channel.BUILDING_HEAD, Channel.PARTY_MEMBER, Channel.EARLY_WARNING)
 _HARD_TYPES = (ISSUE_TYPES.index("land"), ISSUE_TYPES.index("labour"))

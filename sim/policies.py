@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.scenario import ScenarioSpec
+    from govsim.sim.scenario import ScenarioSpec
 
 
 def L(default: Any, *, ge: float | None = None, le: float | None = None, unit: str, label: str, term: str,
@@ -222,7 +222,7 @@ def lever_costs(spec: ScenarioSpec) -> dict[str, float]:
 
 def staff_cost(spec: ScenarioSpec) -> float:
     """Yearly cost of the standing offices' staff in 万元 (communities, streets, departments, city)."""
-    from sim.scenario import DEPARTMENTS
+    from govsim.sim.scenario import DEPARTMENTS
 
     lv, c = spec.levels, spec.costs
     return (

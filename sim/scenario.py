@@ -13,10 +13,9 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
+from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
+from govsim.sim.policies import PolicySpec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
-from sim.policies import PolicySpec
 
 LEVELS: tuple[str, ...] = ("self", "community", "street", "district", "city")
 """The ladder, lowest first: self-governance, community, street, district departments, city."""

@@ -3,8 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from sim.scenario import ScenarioSpec, apply_overrides
+from govsim.sim.scenario import ScenarioSpec, apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,10 +18,9 @@ import math
 import types
 from typing import Any, Literal, TypeAliasType, Union, get_args, get_origin
 
+from govsim.sim.scenario import ScenarioSpec, ShockSpec
 from hypothesis import strategies as st
 from pydantic import BaseModel
-
-from sim.scenario import ScenarioSpec, ShockSpec
 
 FAST: dict[str, tuple[float, float]] = {
     "run.days": (10, 60),

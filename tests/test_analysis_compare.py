@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis.compare import COLUMNS, better_direction, compare_runs
-from sim.errors import InputError
+from govsim.analysis.compare import COLUMNS, better_direction, compare_runs
+from govsim.sim.errors import InputError
 
 TRUE_DIFF = 1.0
 

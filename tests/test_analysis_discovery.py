@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis import synthetic as syn
-from analysis.discovery import discover, feature_importance, prim
-from analysis.results import SweepResults
-from sim.errors import InputError
+from govsim.analysis import synthetic as syn
+from govsim.analysis.discovery import discover, feature_importance, prim
+from govsim.analysis.results import SweepResults
+from govsim.sim.errors import InputError
 
 
 def planted(seed=0, n=2000, flip=0.02):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from govsim.analysis import figures as F
+from govsim.analysis.compare import compare_runs
+from govsim.analysis.discovery import prim
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
-
-from analysis import figures as F
-from analysis.compare import compare_runs
-from analysis.discovery import prim
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
+from govsim.analysis import synthetic as syn
+from govsim.analysis.cli import register
+from govsim.analysis.compare import compare_runs
+from govsim.analysis.report import write_comparison_report
+from govsim.analysis.sensitivity import TABLE_COLUMNS
+from govsim.sim.errors import InputError
 from typer.testing import CliRunner
-
-from analysis import synthetic as syn
-from analysis.cli import register
-from analysis.compare import compare_runs
-from analysis.report import write_comparison_report
-from analysis.sensitivity import TABLE_COLUMNS
-from sim.errors import InputError
 
 
 class _Collect(HTMLParser):
@@ -166,8 +165,7 @@ def test_analyze_command_missing_folder(tmp_path):
 
 def test_ranked_index_table_orders_by_main_index_and_folds_warnings():
     import pandas as pd
-
-    from analysis.report import _grouped_warnings, convergence_table, ranked_index_table
+    from govsim.analysis.report import _grouped_warnings, convergence_table, ranked_index_table
 
     tab = pd.DataFrame({
         "parameter": ["a", "b", "c", "a", "b", "c"],

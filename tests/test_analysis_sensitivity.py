@@ -7,11 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis import synthetic as syn
-from analysis.results import SweepResults
-from analysis.sensitivity import TABLE_COLUMNS, analyze, analyze_table, check_convergence
-from sim.errors import InputError
+from govsim.analysis import synthetic as syn
+from govsim.analysis.results import SweepResults
+from govsim.analysis.sensitivity import TABLE_COLUMNS, analyze, analyze_table, check_convergence
+from govsim.sim.errors import InputError
 
 ISHIGAMI_S2_13 = 0.2437  # the only non-zero second-order index of Ishigami (a=7, b=0.1)
 
@@ -223,7 +222,7 @@ def test_bad_input_errors(tmp_path):
 
 
 def test_plain_table_with_categorical_free_problem():
-    from analysis.synthetic import sample
+    from govsim.analysis.synthetic import sample
 
     problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1], [0, 2], [0, 1]]}
     X = sample(problem, "sobol", 512, 11)

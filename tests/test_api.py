@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from govsim.sim.errors import InputError
+from govsim.sim.scenario import load_scenario as sim_load
 
 from govsim import api
-from sim.errors import InputError
-from sim.scenario import load_scenario as sim_load
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"world.population": 2000}
@@ -212,7 +212,7 @@ def test_analyze_and_plot_a_morris_sweep(morris_dir: Path, tmp_path: Path) -> No
 
 
 def test_discover_finds_the_box_of_a_known_model(tmp_path: Path) -> None:
-    exp = {"experiment": {"name": "lin", "model": "experiments.examples:linear", "design": "lhs", "samples": 120,
+    exp = {"experiment": {"name": "lin", "model": "govsim.experiments.examples:linear", "design": "lhs", "samples": 120,
                           "seed": 3, "outcomes": ["y"]},
            "parameters": {"x": {"low": 0.0, "high": 10.0}, "w": {"low": 0.0, "high": 0.1}}}
     api.sweep(exp, tmp_path / "lin", executor="serial")
@@ -266,7 +266,7 @@ def test_installed_wheel_carries_scenarios_and_experiments(tmp_path: Path) -> No
         assert f"govsim/_bundled/scenarios/{p.name}" in names
     for p in (ROOT / "experiments").glob("*.toml"):
         assert f"govsim/_bundled/experiments/{p.name}" in names
-    assert {"govsim/py.typed", "sim/py.typed", "govsim/api.py", "experiments/runner.py"} <= names
+    assert {"govsim/py.typed", "govsim/sim/py.typed", "govsim/api.py", "govsim/experiments/runner.py"} <= names
     assert not any(n.startswith(("scenarios/", "tests/", "docs/")) for n in names)
 
     site = tmp_path / "site"
@@ -276,8 +276,9 @@ def test_installed_wheel_carries_scenarios_and_experiments(tmp_path: Path) -> No
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(site)!r})
-        import govsim, sim, experiments
+        import govsim, govsim.sim, govsim.experiments
         site = {str(site)!r}
+        sim = govsim.sim
         assert govsim.__file__.startswith(site) and sim.__file__.startswith(site), (govsim.__file__, sim.__file__)
         assert str(govsim.data_dir()).startswith(site), govsim.data_dir()
         spec = govsim.load_scenario("fengqiao_full")          # follows run.base inside the bundled copy

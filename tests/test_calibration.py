@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from experiments.calibrate import (
+from govsim.experiments.calibrate import (
     calibrate,
     distances,
     posterior_draws,
@@ -17,10 +16,11 @@ from experiments.calibrate import (
     target_error,
     weighted_quantile,
 )
-from experiments.spec import TargetSpec, load_experiment, parse_experiment
+from govsim.experiments.spec import TargetSpec, load_experiment, parse_experiment
+from govsim.sim import apply_overrides, load_scenario, simulate
+from govsim.sim.errors import InputError
+
 from govsim.cli import main
-from sim import apply_overrides, load_scenario, simulate
-from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -8,9 +8,9 @@ import sys
 
 import pandas as pd
 import pytest
+from govsim.sim import OUTCOME_NAMES
 
 from govsim.cli import main
-from sim import OUTCOME_NAMES
 from tests.conftest import ROOT, unwritable_path
 
 BASE = str(ROOT / "scenarios" / "baseline.toml")

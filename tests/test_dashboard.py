@@ -10,10 +10,8 @@ import ipyvuetify as v
 import numpy as np
 import pytest
 import solara
-from mesa.visualization.solara_viz import UserInputs, _check_model_params, split_model_params
-
-from sim import app
-from sim.app import (
+from govsim.sim import app
+from govsim.sim.app import (
     CHARTS,
     LEVERS,
     POPULATION_RANGE,
@@ -27,7 +25,8 @@ from sim.app import (
     outcome_svg,
     presets,
 )
-from sim.scenario import load_scenario
+from govsim.sim.scenario import load_scenario
+from mesa.visualization.solara_viz import UserInputs, _check_model_params, split_model_params
 
 EMPOWER = LEVERS["street_empowerment"].label
 
@@ -349,7 +348,7 @@ def test_dashboard_command_binds_to_loopback_and_warns_otherwise(monkeypatch, ca
     monkeypatch.setattr(os, "environ", {k: val for k, val in os.environ.items() if k != app.EXTRA_PRESET_ENV})
     assert main(["dashboard", "--port", "8799"]) == 0
     args = calls[-1]
-    assert args[:2] == ["run", "sim.app"] and args[args.index("--host") + 1] == "127.0.0.1"
+    assert args[:2] == ["run", "govsim.sim.app"] and args[args.index("--host") + 1] == "127.0.0.1"
     assert args[args.index("--port") + 1] == "8799" and "--no-open" in args
     assert "warning" not in capsys.readouterr().err
     assert main(["dashboard", "--host", "0.0.0.0", "--scenario", str(app.SCENARIO_DIR / "building_heads.toml")]) == 0

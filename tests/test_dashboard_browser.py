@@ -14,8 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from sim.policies import LEVERS
+from govsim.sim.policies import LEVERS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -16,12 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import sim.agents  # noqa: E402
-import sim.model  # noqa: E402
-from sim.metrics import OUTCOME_NAMES  # noqa: E402
-from sim.model import GovernanceModel  # noqa: E402
-from sim.policies import LEVERS  # noqa: E402
-from sim.scenario import ScenarioSpec  # noqa: E402
+import govsim.sim.agents  # noqa: E402
+import govsim.sim.model  # noqa: E402
+from govsim.sim.metrics import OUTCOME_NAMES  # noqa: E402
+from govsim.sim.model import GovernanceModel  # noqa: E402
+from govsim.sim.policies import LEVERS  # noqa: E402
+from govsim.sim.scenario import ScenarioSpec  # noqa: E402
+
 from tools.gen_reference import render  # noqa: E402
 
 ODD = ROOT / "docs" / "ODD.md"
@@ -63,7 +64,7 @@ def _resolves(name: str) -> bool:
     """A §3 name is a method of GovernanceModel, or ``Class.method`` of a class in sim.agents / sim.model."""
     if "." in name:
         cls_name, _, attr = name.partition(".")
-        cls = getattr(sim.agents, cls_name, None) or getattr(sim.model, cls_name, None)
+        cls = getattr(govsim.sim.agents, cls_name, None) or getattr(govsim.sim.model, cls_name, None)
         return isinstance(cls, type) and callable(getattr(cls, attr, None))
     return callable(getattr(GovernanceModel, name, None))
 

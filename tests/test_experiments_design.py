@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
-
-from experiments.design import build_design, expected_size
-from experiments.spec import parse_experiment
-from sim.errors import InputError
+from govsim.experiments.design import build_design, expected_size
+from govsim.experiments.spec import parse_experiment
+from govsim.sim.errors import InputError
 
 PARAMS = {
     "a": {"low": -1.0, "high": 3.0},
@@ -22,7 +21,7 @@ PARAMS = {
 def make(design: str, params: dict | None = None, **extra):
     exp = {
         "name": "t",
-        "model": "experiments.examples:linear",
+        "model": "govsim.experiments.examples:linear",
         "design": design,
         "seed": 11,
         "outcomes": ["y"],
@@ -124,7 +123,7 @@ def test_points_csv(tmp_path):
     (tmp_path / "pts.csv").write_text("a,n,flag,kind\n0.5,2,true,y\n-1,5,False,z\n3.0,1,1,x\n")
     exp = {
         "name": "p",
-        "model": "experiments.examples:linear",
+        "model": "govsim.experiments.examples:linear",
         "design": "points",
         "points": "pts.csv",
         "seed": 1,

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from experiments import load_experiment, read_runs, run_sweep
+from govsim.experiments import load_experiment, read_runs, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 sim = pytest.importorskip("sim")

@@ -14,17 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from experiments import read_runs, run_sweep
-from experiments.store import FolderLock
-from sim.errors import InputError
+from govsim.experiments import read_runs, run_sweep
+from govsim.experiments.store import FolderLock
+from govsim.sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 TOY = """
 [experiment]
 name = "toy"
-model = "experiments.examples:linear"
+model = "govsim.experiments.examples:linear"
 design = "{design}"
 samples = {samples}
 replicates = {replicates}
@@ -41,7 +40,7 @@ kind = {{ levels = ["ab", "abcd"] }}
 FLAKY = """
 [experiment]
 name = "flaky"
-model = "experiments.examples:flaky"
+model = "govsim.experiments.examples:flaky"
 design = "factorial"
 samples = {samples}
 replicates = 2
@@ -68,7 +67,7 @@ def outcomes_of(out: Path) -> pd.DataFrame:
 
 def cli(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments", "sweep", *args],
+        [sys.executable, "-m", "govsim.experiments", "sweep", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -104,7 +103,7 @@ def test_serial_sweep_layout_and_seeds(tmp_path):
     z = runs.pivot(index="point_id", columns="replicate", values="z")
     assert (z.nunique() == 1).all() and z.iloc[0].nunique() == 3
     # each row recreates its run exactly from root_seed + replicate
-    from experiments.examples import linear
+    from govsim.experiments.examples import linear
 
     row = runs.iloc[37]
     seed = np.random.SeedSequence(int(row["root_seed"])).spawn(3)[int(row["replicate"])]
@@ -150,7 +149,7 @@ def test_mpi_agrees(tmp_path):
         "-m",
         "mpi4py.futures",
         "-m",
-        "experiments",
+        "govsim.experiments",
         "sweep",
         str(exp),
         "--out",
@@ -256,7 +255,7 @@ def _slow_experiment(tmp_path, extra: str = ""):
     exp = tmp_path / "slow.toml"
     exp.write_text(
         TOY.format(design="lhs", samples=100, replicates=2)
-        .replace("experiments.examples:linear", "experiments.examples:slow")
+        .replace("govsim.experiments.examples:linear", "govsim.experiments.examples:slow")
         .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
         + "sleep = { levels = [0.05] }\n" + extra
     )
@@ -266,7 +265,7 @@ def _slow_experiment(tmp_path, extra: str = ""):
 def _start_sweep(exp, out, **popen_kwargs) -> subprocess.Popen:
     """Start `sweep EXP --out OUT` on 2 workers in its own session; return once its first part is on disk."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments", "sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"],
+        [sys.executable, "-m", "govsim.experiments", "sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"],
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         **popen_kwargs,
@@ -315,7 +314,7 @@ def test_mesa_model_class_with_timeseries(tmp_path):
     exp.write_text("""
 [experiment]
 name = "walk"
-model = "experiments.examples:RandomWalkModel"
+model = "govsim.experiments.examples:RandomWalkModel"
 design = "factorial"
 samples = 2
 replicates = 2
@@ -336,7 +335,7 @@ step_sd = { low = 0.5, high = 2.0 }
     assert len(ts) == 8 * 11 and (ts.groupby("run_id")["day"].max() == 10).all()
     last = ts[ts["day"] == 10].set_index("run_id")
     np.testing.assert_allclose(last.loc[runs["run_id"], "spread"].to_numpy(), runs["spread"].to_numpy())
-    from experiments.examples import RandomWalkModel
+    from govsim.experiments.examples import RandomWalkModel
 
     m = RandomWalkModel(
         n=int(runs["n"][3]), step_sd=float(runs["step_sd"][3]), rng=np.random.SeedSequence(5).spawn(2)[1]

@@ -6,16 +6,15 @@ import importlib
 from pathlib import Path
 
 import pytest
-
-from experiments.spec import load_experiment
-from sim.errors import InputError
+from govsim.experiments.spec import load_experiment
+from govsim.sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 GOOD = """
 [experiment]
 name = "toy"
-model = "experiments.examples:linear"
+model = "govsim.experiments.examples:linear"
 design = "lhs"
 samples = 4
 seed = 1
@@ -35,7 +34,7 @@ def _has_govsim() -> bool:
 
 
 needs_govsim = pytest.mark.skipif(
-    not _has_govsim(), reason="sim.load_scenario or scenarios/baseline.toml not there yet"
+    not _has_govsim(), reason="govsim.sim.load_scenario or scenarios/baseline.toml not there yet"
 )
 
 
@@ -116,7 +115,7 @@ def test_missing_file(tmp_path):
 
 
 def test_missing_scenario_file(tmp_path):
-    text = GOOD.replace('model = "experiments.examples:linear"', 'scenario = "../nowhere/baseline.toml"')
+    text = GOOD.replace('model = "govsim.experiments.examples:linear"', 'scenario = "../nowhere/baseline.toml"')
     expect(tmp_path, text, "experiment.scenario", "scenario file not found")
 
 
@@ -128,19 +127,19 @@ def test_missing_points_file(tmp_path):
 def test_model_not_importable(tmp_path):
     expect(
         tmp_path,
-        GOOD.replace("experiments.examples:linear", "experiments.examples:nothing"),
+        GOOD.replace("govsim.experiments.examples:linear", "govsim.experiments.examples:nothing"),
         "experiment.model",
         "no attribute",
     )
     expect(
         tmp_path,
-        GOOD.replace("experiments.examples:linear", "no_such_pkg.mod:f"),
+        GOOD.replace("govsim.experiments.examples:linear", "no_such_pkg.mod:f"),
         "experiment.model",
         "cannot import",
     )
     expect(
         tmp_path,
-        GOOD.replace("experiments.examples:linear", "justaname"),
+        GOOD.replace("govsim.experiments.examples:linear", "justaname"),
         "experiment.model",
         "module:callable",
     )

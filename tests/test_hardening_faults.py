@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from govsim.experiments import read_runs, run_sweep
+from govsim.experiments.store import Store
+from govsim.sim.errors import OutputError
 
-from experiments import read_runs, run_sweep
-from experiments.store import Store
-from sim.errors import OutputError
 from tests.test_experiments_run import TOY
 
 SLOW = (TOY.format(design="lhs", samples=60, replicates=2)
-        .replace("experiments.examples:linear", "experiments.examples:slow")
+        .replace("govsim.experiments.examples:linear", "govsim.experiments.examples:slow")
         .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
         + "sleep = { levels = [0.03] }\nx = { low = 0.0, high = 1.0 }\n")
 N_SLOW = 120
@@ -57,7 +57,7 @@ def _write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
 
 
 def _cmd(exp: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "experiments", "sweep", str(exp), "--out", str(out), "--quiet", *extra]
+    return [sys.executable, "-m", "govsim.experiments", "sweep", str(exp), "--out", str(out), "--quiet", *extra]
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -197,7 +197,7 @@ def test_disk_full_is_a_clear_error_and_resume_completes(reference, tmp_path, mo
         return real(self, results)
 
     monkeypatch.setattr(Store, "write_part", full)
-    monkeypatch.setattr("experiments.runner.FLUSH_SECONDS", 0.2)
+    monkeypatch.setattr("govsim.experiments.runner.FLUSH_SECONDS", 0.2)
     with pytest.raises(OutputError, match="No space left on device.*--resume"):
         run_sweep(exp, out, executor="serial")
     assert not list(out.rglob("*.tmp"))
@@ -266,7 +266,7 @@ def test_time_series_cannot_pile_up_in_the_coordinator(tmp_path, monkeypatch):
     exp = _write(tmp_path, """
 [experiment]
 name = "walk"
-model = "experiments.examples:RandomWalkModel"
+model = "govsim.experiments.examples:RandomWalkModel"
 design = "factorial"
 samples = 3
 replicates = 2
@@ -279,8 +279,8 @@ timeseries = true
 n = { low = 5, high = 20, integer = true }
 step_sd = { low = 0.5, high = 2.0 }
 """)
-    monkeypatch.setattr("experiments.runner.FLUSH_SECONDS", 1e9)
-    monkeypatch.setattr("experiments.runner.FLUSH_VALUES", 100)  # ≈ one run's series (21 days × 3 columns)
+    monkeypatch.setattr("govsim.experiments.runner.FLUSH_SECONDS", 1e9)
+    monkeypatch.setattr("govsim.experiments.runner.FLUSH_VALUES", 100)  # ≈ one run's series (21 days × 3 columns)
     out = run_sweep(exp, tmp_path / "out", executor="serial")
     assert len(list((out / "parts").glob("part-*.parquet"))) >= 3  # one part without the size rule
     assert len(read_runs(out)) == 18 and len(pd.read_parquet(out / "timeseries.parquet")) == 18 * 21

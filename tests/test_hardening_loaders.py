@@ -14,11 +14,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from govsim.sim.scenario import ScenarioSpec
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from govsim.cli import main
-from sim.scenario import ScenarioSpec
 from tests.conftest import ROOT, unwritable_path
 from tests.strategies import dump_doc, leaf_paths, mutated_docs, toml_doc
 

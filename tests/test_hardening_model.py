@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 import pytest
+from govsim.sim.metrics import ALL_OUTCOMES
+from govsim.sim.model import GovernanceModel
+from govsim.sim.scenario import ScenarioSpec, scenario_from_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.metrics import ALL_OUTCOMES
-from sim.model import GovernanceModel
-from sim.scenario import ScenarioSpec, scenario_from_dict
 from tests.strategies import FAST, leaf_paths, scenario_dicts
 
 UNIT_INTERVAL = {name for name, o in ALL_OUTCOMES.items() if o.unit in ("share", "0–1")}
@@ -105,13 +105,13 @@ def test_invariant_checker_can_fail(small_spec):
 
 
 def apply_days(spec: ScenarioSpec, days: int) -> ScenarioSpec:
-    from sim.scenario import apply_overrides
+    from govsim.sim.scenario import apply_overrides
 
     return apply_overrides(spec, {"run.days": days}, "test")
 
 
 def test_tiny_building_head_detection_rate_runs(small_spec):
-    from sim.scenario import apply_overrides
+    from govsim.sim.scenario import apply_overrides
 
     spec = apply_overrides(small_spec, {"effects.building_head_detection_per_day": 1e-310,
                                         "policy.building_heads": 1.0, "run.days": 10}, "test")
@@ -126,7 +126,7 @@ def test_tiny_building_head_detection_rate_runs(small_spec):
     {"issues.neighbour.severity_growth": 1e-20},
 ])
 def test_early_warning_with_unreachable_threshold_runs(small_spec, overrides):
-    from sim.scenario import apply_overrides
+    from govsim.sim.scenario import apply_overrides
 
     spec = apply_overrides(small_spec, {"policy.early_warning": 1.0, "policy.early_warning_threshold": 0.5,
                                         "run.days": 30, **overrides}, "test")

@@ -63,7 +63,7 @@ def test_scenario_files_cannot_name_code(tmp_path, capsys):
 
 
 def test_parsing_an_experiment_imports_nothing(tmp_path):
-    from experiments.spec import load_experiment
+    from govsim.experiments.spec import load_experiment
 
     p = tmp_path / "e.toml"
     p.write_text('[experiment]\nname="x"\nmodel="govsim_never_exists_mod:f"\ndesign="lhs"\nseed=1\n'

@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pytest
+from govsim.sim.policies import LEVER_COSTS, LEVERS, yearly_cost
+from govsim.sim.scenario import ScenarioSpec, apply_overrides, load_scenario
 from scipy import stats
 
 from govsim.comparison import replicate_seeds
-from sim.policies import LEVER_COSTS, LEVERS, yearly_cost
-from sim.scenario import ScenarioSpec, apply_overrides, load_scenario
 from tests.conftest import ROOT
 
 WORLD: dict[str, Any] = {"world.population": 3000, "run.days": 240}
@@ -90,7 +90,7 @@ def _spec(lever: str, value: Any, world: dict[str, Any] | None = None) -> dict[s
 
 
 def _run(job: tuple[dict[str, Any], int]) -> dict[str, float]:
-    from sim.model import simulate
+    from govsim.sim.model import simulate
 
     spec_dict, seed = job
     return simulate(ScenarioSpec.model_validate(spec_dict), rng=seed)[0]
@@ -171,7 +171,7 @@ TRAP_REPLICATES = 10
 
 
 def _trap_run(job: tuple[str, int]) -> dict[str, float]:
-    from sim.model import simulate
+    from govsim.sim.model import simulate
 
     name, seed = job
     spec = apply_overrides(load_scenario(ROOT / "scenarios" / f"{name}.toml"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from govsim.sim import OUTCOME_NAMES, GovernanceModel, ScenarioSpec, apply_overrides, load_scenario, simulate
+from govsim.sim.agents import Channel, IssueState, Resident
 
-from sim import OUTCOME_NAMES, GovernanceModel, ScenarioSpec, apply_overrides, load_scenario, simulate
-from sim.agents import Channel, IssueState, Resident
 from tests.conftest import ROOT, small
 
 REQUIRED = [

@@ -11,9 +11,9 @@ from fnmatch import fnmatch
 from typing import Any
 
 import pytest
+from govsim.sim.model import GovernanceModel
+from govsim.sim.scenario import apply_overrides, load_scenario
 
-from sim.model import GovernanceModel
-from sim.scenario import apply_overrides, load_scenario
 from tests.conftest import ROOT
 
 FILES = sorted((ROOT / "scenarios").glob("*.toml"))

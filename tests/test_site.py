@@ -18,14 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from experiments.spec import (  # noqa: E402
+from govsim.experiments.spec import (  # noqa: E402
     CalibrationTable,
     ExperimentSpec,
     ExperimentTable,
     ParameterSpec,
     TargetSpec,
 )
-from sim.scenario import ScenarioSpec  # noqa: E402
+from govsim.sim.scenario import ScenarioSpec  # noqa: E402
+
 from tools import gen_experiment_reference  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -173,8 +174,8 @@ def test_api_pages_come_from_the_docstrings(site: Path) -> None:
                  "dashboard"):
         assert f'id="govsim.api.{name}"' in html, name
     assert "common random numbers" in html  # compare's docstring
-    assert 'id="sim.scenario.ScenarioSpec"' in (site / "api" / "sim.html").read_text(encoding="utf-8")
-    assert 'id="experiments.runner.run_sweep"' in (site / "api" / "experiments.html").read_text(encoding="utf-8")
+    assert 'id="govsim.sim.scenario.ScenarioSpec"' in (site / "api" / "sim.html").read_text(encoding="utf-8")
+    assert 'id="govsim.experiments.runner.run_sweep"' in (site / "api" / "experiments.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

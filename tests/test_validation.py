@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from govsim.experiments.calibrate import check_targets
+from govsim.experiments.spec import load_experiment
+from govsim.sim import apply_overrides, load_scenario, simulate
 from scipy import stats
 
-from experiments.calibrate import check_targets
-from experiments.spec import load_experiment
 from govsim.comparison import replicate_seeds, run_replicates
-from sim import apply_overrides, load_scenario, simulate
 
 pytestmark = pytest.mark.slow
 

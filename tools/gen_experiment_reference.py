@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from experiments.spec import (  # noqa: E402
+from govsim.experiments.spec import (  # noqa: E402
     DESIGNS,
     CalibrationTable,
     ExperimentSpec,
@@ -33,6 +33,7 @@ from experiments.spec import (  # noqa: E402
     ParameterSpec,
     TargetSpec,
 )
+
 from tools.gen_reference import _cell, _fmt, _num, _type_name, write_or_check  # noqa: E402
 
 OUT = ROOT / "docs" / "experiment-reference.md"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sim.scenario import ScenarioSpec  # noqa: E402
+from govsim.sim.scenario import ScenarioSpec  # noqa: E402
 
 OUT = ROOT / "docs" / "scenario-reference.md"
 

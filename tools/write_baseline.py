@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.scenario import ScenarioSpec, load_scenario
-from sim.tomlio import dumps
+from govsim.sim.scenario import ScenarioSpec, load_scenario
+from govsim.sim.tomlio import dumps
 
 HEADER = """# The baseline city: every field explicit. Units, ranges and sources: docs/scenario-reference.md
 # (generated from sim/scenario.py and sim/policies.py) and docs/ODD.md.
