@@ -15,13 +15,13 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
+from govsim.sim.levels import LEVEL_NAMES, Level  # noqa: F401  (LEVEL_NAMES re-exported for compatibility)
 from mesa import Agent
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.model import GovernanceModel
 
-SELF, COMMUNITY, STREET, DISTRICT, CITY = range(5)
-LEVEL_NAMES = ("self", "community", "street", "district", "city")
+SELF, COMMUNITY, STREET, DISTRICT, CITY = Level  # kept for compatibility: use Level.SELF … Level.CITY
 
 
 class IssueState(IntEnum):

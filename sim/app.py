@@ -26,6 +26,7 @@ import pandas as pd
 import solara
 from govsim.sim import metrics
 from govsim.sim.errors import InputError
+from govsim.sim.levels import Level
 from govsim.sim.model import GovernanceModel
 from govsim.sim.policies import LEVERS, Lever
 from govsim.sim.scenario import ScenarioSpec, WorldSpec, apply_overrides, load_scenario
@@ -60,7 +61,7 @@ CHARTS: dict[str, str] = {
     "mean_resolution_days": "Mean days to settle",
     "participation_rate": "Participation",
 }
-LADDER_NAMES = ("self-governance", "community", "street", "district", "city")
+LADDER_NAMES = tuple(lv.label for lv in Level)
 LEVEL_COLOURS = ("#9e9e9e", "#43a047", "#1e88e5", "#fb8c00", "#e53935", "#8e24aa")
 """Marker colours of open issues by their level: not yet known, self … city."""
 type ColourBy = Literal["open issues", "trust"]
@@ -557,8 +558,8 @@ def ladder_rows(m: GovernanceModel, recent: np.ndarray) -> list[dict[str, Any]]:
     """
     open_at = np.bincount([i.level + 1 for i in m.open_issues.values()], minlength=6)
     rows = [{"level": "not yet known", "open": int(open_at[0]), "settled": "", "in": "", "out": int(recent[0].sum())}]
-    for lv, name in enumerate(LADDER_NAMES):
-        rows.append({"level": name, "open": int(open_at[lv + 1]), "settled": int(m.counts.settled[lv]),
+    for lv in Level:
+        rows.append({"level": lv.label, "open": int(open_at[lv + 1]), "settled": int(m.counts.settled[lv]),
                      "in": int(recent[:, lv + 1].sum()), "out": int(recent[lv + 1].sum())})
     rows.append({"level": "left the city", "open": "", "settled": "", "in": int(recent[:, 7].sum()),
                  "out": "", "total": int(m.counts.left_city)})
