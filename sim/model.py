@@ -41,7 +41,8 @@ from govsim.sim.agents import (
     StreetOffice,
     Timer,
 )
-from govsim.sim.policies import yearly_cost
+from govsim.sim.city import City
+from govsim.sim.costs import yearly_cost
 from govsim.sim.scenario import DEPARTMENTS, ISSUE_TYPES, LEVELS, MEDIATION_TYPES, ScenarioSpec
 from mesa import DataCollector, Model
 from mesa.time import Schedule
@@ -156,27 +157,17 @@ class GovernanceModel(Model):
         s = self.spec
         w = s.world
         rng = self.rng
-        n = w.population
-        self.population = n
-        households = max(1, round(n / w.persons_per_household))
-        self.n_districts = w.districts
-        self.n_streets = w.districts * w.streets_per_district
-        self.n_communities = self.n_streets * w.communities_per_street
-        self.n_grids = max(self.n_communities, round(households / w.households_per_grid))
-        self.n_buildings = max(self.n_grids, -(-households // w.households_per_building))
-        self.building_grid = (np.arange(self.n_buildings) * self.n_grids) // self.n_buildings
-        self.grid_community = (np.arange(self.n_grids) * self.n_communities) // self.n_grids
-        self.community_street = np.arange(self.n_communities) // w.communities_per_street
-        self.street_district = np.arange(self.n_streets) // w.streets_per_district
-        res_building = (np.arange(n, dtype=np.int64) * self.n_buildings) // n
-        bounds = np.searchsorted(res_building, np.arange(self.n_buildings + 1))
-        self.building_start, self.building_end = bounds[:-1], bounds[1:]
-        res_grid = self.building_grid[res_building]
-        res_comm = self.grid_community[res_grid]
-        cb = np.searchsorted(res_comm, np.arange(self.n_communities + 1))
-        self.community_start, self.community_size = cb[:-1], np.diff(cb)
-        self.grid_residents = np.bincount(res_grid, minlength=self.n_grids)
-        self.grid_households = np.maximum(self.grid_residents / w.persons_per_household, 1.0)
+        self.world = city = City.from_world(w)
+        n = self.population = city.population
+        # the tree's counts and ranges, under the names the processes and outcomes read
+        self.n_districts, self.n_streets = city.n_districts, city.n_streets
+        self.n_communities, self.n_grids, self.n_buildings = city.n_communities, city.n_grids, city.n_buildings
+        self.building_grid, self.grid_community = city.building_grid, city.grid_community
+        self.community_street, self.street_district = city.community_street, city.street_district
+        self.building_start, self.building_end = city.building_start, city.building_end
+        self.community_start, self.community_size = city.community_start, city.community_size
+        self.grid_residents, self.grid_households = city.grid_residents, city.grid_households
+        res_building = city.resident_building
 
         trust = np.clip(rng.normal(w.initial_trust_mean, w.initial_trust_sd, n), 0.0, 1.0)
         party = rng.random(n) < w.party_member_share
@@ -187,7 +178,7 @@ class GovernanceModel(Model):
         )
         Resident.create_agents(self, n, np.arange(n))
         self.has_head = rng.random(self.n_buildings) < s.policy.building_heads
-        self.district_capacity = np.array([w.capacity_of(d) for d in range(w.districts)])
+        self.district_capacity = city.district_capacity
         self.counts = Counts(self.n_communities)
         self.open_issues: dict[int, Issue] = {}
         self.latent_by_grid: dict[int, dict[int, Issue]] = {}
@@ -197,7 +188,7 @@ class GovernanceModel(Model):
         self._active_shocks: list[RiskShock] = []
         self._projects: list[SecretaryProject] = []
         self.project_active = np.zeros(self.n_communities, dtype=np.int64)  # running projects per community
-        self.yearly_cost = yearly_cost(s)
+        self.yearly_cost = yearly_cost(s, city)
         self._whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
         self._init_approval(trust)
 
