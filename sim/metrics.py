@@ -15,14 +15,67 @@ Conservation, at every step::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from govsim.sim.levels import Level
+from govsim.sim.scenario import ISSUE_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.model import GovernanceModel
+
+
+MOVE_LEFT_CITY = len(Level) + 2
+"""Column of :attr:`Counts.moves` for issues that left the city (the column before it is unused)."""
+
+
+@dataclass
+class Counts:
+    """Running counters behind the outcomes (never recomputed by scanning issues or residents).
+
+    Per-level lists (``settled``, ``attempts``, ``satisfied``, ``experiences``, ``failed``) are indexed
+    by :class:`~sim.levels.Level`. ``moves[a, b]`` counts moves from ``a`` to ``b`` where 0 is "not yet
+    known", ``level + 1`` a level and :data:`MOVE_LEFT_CITY` leaving the city.
+    """
+
+    n_communities: int
+    arisen: int = 0
+    reported: int = 0
+    detected_early: int = 0
+    settled: list[int] = field(default_factory=lambda: [0] * len(Level))
+    left_city: int = 0
+    left_city_hard: int = 0
+    abandoned: int = 0
+    open: int = 0
+    resolution_days_sum: float = 0.0
+    resolution_hist: np.ndarray = field(default_factory=lambda: np.zeros(4000, dtype=np.int64))
+    cases_taken: int = 0
+    capacity_offered: float = 0.0
+    bounces: int = 0
+    escalations: int = 0
+    attempts: list[int] = field(default_factory=lambda: [0] * len(Level))
+    satisfied: list[int] = field(default_factory=lambda: [0] * len(Level))
+    experiences: list[int] = field(default_factory=lambda: [0] * len(Level))
+    disputes: int = 0
+    on_the_spot: int = 0
+    community_closed: np.ndarray = field(init=False)
+    community_settled: np.ndarray = field(init=False)
+    moves: np.ndarray = field(default_factory=lambda: np.zeros((len(Level) + 1, MOVE_LEFT_CITY + 1), dtype=np.int64))
+    failed: list[int] = field(default_factory=lambda: [0] * len(Level))
+    mediation_cases: np.ndarray = field(default_factory=lambda: np.zeros(len(ISSUE_TYPES), dtype=np.int64))
+    mediation_settled: int = 0
+    mediation_failed: int = 0
+    whistles: int = 0
+
+    def __post_init__(self) -> None:
+        self.community_closed = np.zeros(self.n_communities, dtype=np.int64)
+        self.community_settled = np.zeros(self.n_communities, dtype=np.int64)
+
+    @property
+    def settled_total(self) -> int:
+        """Issues settled at any level."""
+        return sum(self.settled)
 
 
 @dataclass(frozen=True)
@@ -67,8 +120,6 @@ def _approval(m: GovernanceModel, level: Level) -> float:
 
 
 def _mix(m: GovernanceModel, kind: str) -> float:
-    from govsim.sim.scenario import ISSUE_TYPES
-
     cases = m.counts.mediation_cases
     return _share(cases[ISSUE_TYPES.index(kind)], cases.sum())
 
