@@ -4,7 +4,7 @@ Districts hold streets, streets hold communities, communities hold grids, grids 
 buildings hold residents. Every unit is numbered so that the units of its parent are contiguous:
 the residents of one building, the buildings of one grid, … form a range. :class:`City` is the
 single place these counts and ranges are worked out; the model, the cost accounting
-(:mod:`sim.policies`) and the dashboard's map (:func:`sim.dashboard_map.city_layout`) read it, so
+(:mod:`sim.policies`) and the dashboard's map (:func:`sim.dashboard_views.city_layout`) read it, so
 they cannot disagree on how many buildings or grids a city has.
 """
 

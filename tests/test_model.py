@@ -91,9 +91,9 @@ def test_baseline_funnel():
 
 def test_residents_are_mesa_agents_never_stepped(small_spec):
     m = GovernanceModel(small_spec, rng=1)
-    residents = m.agents_by_type[Resident]
-    assert len(residents) == small_spec.world.population
-    r = residents.to_list()[0]
+    res_agents = m.agents_by_type[Resident]
+    assert len(res_agents) == small_spec.world.population
+    r = res_agents.to_list()[0]
     assert 0.0 <= r.trust <= 1.0
 
 
