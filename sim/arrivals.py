@@ -17,7 +17,7 @@ import numpy as np
 from govsim.sim import ladder
 from govsim.sim.issues import Channel, Issue
 from govsim.sim.levels import Level
-from govsim.sim.scenario import DEPARTMENTS, ISSUE_TYPES, LEVELS, MEDIATION_TYPES
+from govsim.sim.scenario import DEPARTMENTS, ISSUE_TYPES, MEDIATION_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.agents import RiskShock
@@ -38,7 +38,7 @@ def build_rates(model: GovernanceModel) -> None:
     model.type_moral = np.array([1 - t.moral_sensitivity * p.moral_governance for t in types])
     model.type_sev = np.array([t.severity_initial for t in types])
     model.type_growth = np.array([t.severity_growth for t in types])
-    model.type_auth = np.array([LEVELS.index(t.authority) for t in types])
+    model.type_auth = np.array([Level[t.authority.upper()] for t in types], dtype=np.int64)
     model.type_escalate = np.array([t.escalate_severity for t in types])
     model.type_dept = np.array([DEPARTMENTS.index(t.department) for t in types])
     model.type_enforcement = np.array([t.enforcement for t in types])

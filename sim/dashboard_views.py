@@ -274,7 +274,7 @@ def ladder_rows(m: GovernanceModel, recent: np.ndarray) -> list[dict[str, Any]]:
         m: A city.
         recent: Moves over the last days (:meth:`_MovesLog.recent`).
     """
-    open_at = np.bincount([i.level + 1 for i in m.open_issues.values()], minlength=6)
+    open_at = np.bincount([i.level + 1 for i in m.open_issues.values()], minlength=len(Level) + 1)
     rows = [{"level": "not yet known", "open": int(open_at[0]), "settled": "", "in": "", "out": int(recent[0].sum())}]
     for lv in Level:
         rows.append({"level": lv.label, "open": int(open_at[lv + 1]), "settled": int(m.counts.settled[lv]),

@@ -37,5 +37,3 @@ _LABELS = {Level.SELF: "self-governance", Level.COMMUNITY: "community", Level.ST
 
 LEVEL_NAMES: tuple[str, ...] = tuple(lv.key for lv in Level)
 """``("self", "community", "street", "district", "city")``: :attr:`Level.key` of every level, lowest first."""
-
-N_LEVELS = len(Level)
