@@ -93,7 +93,7 @@ class Office(Agent):
     """An office on the ladder that holds a queue of cases and takes them up within its capacity.
 
     Attributes:
-        level: Ladder level (1 community … 4 city).
+        level: Its :class:`~sim.levels.Level` (community … city).
         district, street, community: Where it sits (-1 where not applicable).
         capacity: Cases it can take up per day.
         handling_factor: Multiplier on the level's handling days (street refocus shortens it).

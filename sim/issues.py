@@ -54,7 +54,7 @@ class Issue:
         building, grid, community, street, district: Where it arose.
         born: Day it arose.
         state: An :class:`IssueState`.
-        level: Ladder level it is at (0 self … 4 city), or -1 while latent.
+        level: The :class:`~sim.levels.Level` it is at, or -1 while latent.
         sev_base, sev_since, frozen: Severity bookkeeping; see :meth:`severity`.
         base_authority: Lowest level able to settle it while mild, after the levers' reallocation.
         stage: Increases at every transition; timers scheduled at an older stage are stale.
