@@ -1,250 +1,36 @@
-"""Agents of the governance model and the issue they work on.
+"""Agents of the governance model, each doing its own work (ODD §2.1).
 
-Residents are Mesa agents whose state lives in arrays owned by the model (:class:`ResidentTable`),
-so that a city of a million residents costs memory but no per-day work: residents act only through
-the issues they are party to (event-driven). Offices (community, street, department, city) hold
-queues of cases and take them up within their capacity each day; mediators carry the skill a case
-meets; grid members patrol the grids that have unknown issues.
+Residents are Mesa agents whose state lives in arrays owned by the model
+(:class:`~sim.residents.ResidentTable`), so that a city of a million residents costs memory but no
+per-day work: residents act only through the issues they are party to (event-driven). Offices
+(community, street, department, city) hold queues of cases and take them up within their capacity
+each day (:meth:`Office.take_up_cases`); mediators carry the skill a case meets; grid members patrol
+the grids that have unknown issues (:meth:`GridMember.patrol`); a risk shock starts and ends itself
+(:meth:`RiskShock.start`, :meth:`RiskShock.end`).
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
+from govsim.sim import arrivals, ladder
+from govsim.sim.issues import Channel, Issue, IssueState
+from govsim.sim.levels import Level
 from mesa import Agent
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.model import GovernanceModel
 
-SELF, COMMUNITY, STREET, DISTRICT, CITY = range(5)
-LEVEL_NAMES = ("self", "community", "street", "district", "city")
+# Compatibility only: these names were declared here before the model was split; import them from
+# sim.levels, sim.issues, sim.residents and sim.timers.
+from govsim.sim.issues import OPEN_STATES  # noqa: E402, F401
+from govsim.sim.levels import LEVEL_NAMES  # noqa: E402, F401
+from govsim.sim.residents import ResidentTable  # noqa: E402, F401
+from govsim.sim.timers import Timer  # noqa: E402, F401
 
-
-class IssueState(IntEnum):
-    """Where an issue is in its life (DESIGN §7)."""
-
-    LATENT = 0  # arisen, unknown to any official
-    QUEUED = 1  # known at a level, waiting for a handler
-    IN_HANDLING = 2  # taken up by a handler at a level
-    REFERRED = 3  # on its way up (referral, bounce or the resident's own escalation)
-    SETTLED = 4
-    LEFT_CITY = 5
-    ABANDONED = 6
-
-
-OPEN_STATES = frozenset({IssueState.LATENT, IssueState.QUEUED, IssueState.IN_HANDLING, IssueState.REFERRED})
-
-
-class Channel(IntEnum):
-    """How an issue became known."""
-
-    REPORT = 0
-    HOTLINE = 1
-    PETITION = 2
-    GRID = 3
-    BUILDING_HEAD = 4
-    PARTY_MEMBER = 5
-    EARLY_WARNING = 6
-
-
-class Issue:
-    """A dispute or demand: the unit of work that flows through the ladder.
-
-    Attributes:
-        uid: Sequential id within the model.
-        kind: Index into ``sim.scenario.ISSUE_TYPES``.
-        resident: Index of the resident who is party to it.
-        building, grid, community, street, district: Where it arose.
-        born: Day it arose.
-        state: An :class:`IssueState`.
-        level: Ladder level it is at (0 self … 4 city), or -1 while latent.
-        sev_base, sev_since, frozen: Severity bookkeeping; see :meth:`severity`.
-        base_authority: Lowest level able to settle it while mild, after the levers' reallocation.
-        stage: Increases at every transition; timers scheduled at an older stage are stale.
-        history: ``(day, event, level)`` tuples.
-    """
-
-    __slots__ = (
-        "uid", "kind", "resident", "building", "grid", "community", "street", "district", "born",
-        "state", "level", "sev_base", "sev_since", "growth", "frozen", "base_authority", "escalate_at",
-        "stage", "known_at", "channel", "hotline", "flagged", "bounces", "handler", "corrupt",
-        "history", "office",
-    )
-
-    def __init__(self, uid: int, kind: int, resident: int, loc: tuple[int, int, int, int, int], born: float,
-                 severity: float, growth: float, base_authority: int, escalate_at: float) -> None:
-        self.uid = uid
-        self.kind = kind
-        self.resident = resident
-        self.building, self.grid, self.community, self.street, self.district = loc
-        self.born = born
-        self.state = IssueState.LATENT
-        self.level = -1
-        self.sev_base = severity
-        self.sev_since = born
-        self.growth = growth
-        self.frozen = False
-        self.base_authority = base_authority
-        self.escalate_at = escalate_at
-        self.stage = 0
-        self.known_at = -1.0
-        self.channel = -1
-        self.hotline = False
-        self.flagged = False
-        self.bounces = 0
-        self.handler: Mediator | None = None
-        self.corrupt = False
-        self.history: list[tuple[float, str, int]] = [(born, "arise", -1)]
-        self.office: Office | None = None
-
-    def severity(self, now: float) -> float:
-        """Severity at ``now``: s = 1 − (1 − s₀)(1 − g)^(days unattended); frozen while in handling."""
-        if self.frozen or self.growth <= 0.0:
-            return self.sev_base
-        return 1.0 - (1.0 - self.sev_base) * (1.0 - self.growth) ** max(0.0, now - self.sev_since)
-
-    def freeze(self, now: float) -> None:
-        """Stop severity growth (a handler is attending to it)."""
-        if not self.frozen:
-            self.sev_base = self.severity(now)
-            self.frozen = True
-
-    def thaw(self, now: float) -> None:
-        """Severity grows again from ``now`` (nobody is attending to it)."""
-        if self.frozen:
-            self.frozen = False
-            self.sev_since = now
-
-    def authority(self, now: float) -> int:
-        """Ladder level needed to settle it now: one more once it has intensified (小事拖成大事)."""
-        return min(CITY, self.base_authority + (1 if self.severity(now) > self.escalate_at else 0))
-
-    def days_to_severity(self, target: float, now: float) -> float:
-        """Days from ``now`` until severity reaches ``target`` if left unattended (inf if never)."""
-        s = self.severity(now)
-        if s >= target:
-            return 0.0
-        step = math.log1p(-self.growth) if self.growth < 1.0 else -math.inf
-        if step == 0.0 or target >= 1.0:  # no growth (or too little to represent): never
-            return math.inf
-        return math.log((1.0 - target) / (1.0 - s)) / step
-
-    @property
-    def is_open(self) -> bool:
-        """Whether the issue is still in play."""
-        return self.state in OPEN_STATES
-
-
-class Timer:
-    """A scheduled case event on the model's calendar.
-
-    A timer fires only if its issue has not moved on since it was set (same ``stage``) and is still open.
-    """
-
-    __slots__ = ("model", "issue", "stage", "action")
-
-    def __init__(self, model: GovernanceModel, issue: Issue, action: str) -> None:
-        self.model = model
-        self.issue = issue
-        self.stage = issue.stage
-        self.action = action
-
-    def fire(self) -> None:
-        """Dispatch to ``model.on_<action>(issue)`` if the issue is still at the stage the timer was set at."""
-        issue = self.issue
-        if issue.stage == self.stage and issue.state in OPEN_STATES:
-            getattr(self.model, "on_" + self.action)(issue)
-
-
-class ResidentTable:
-    """Residents' state as arrays, with running sums so that outcomes never scan all residents.
-
-    Attributes:
-        trust: Trust in local government, 0–1.
-        building: Building of each resident.
-        party_member: Whether the resident is an in-service party member.
-        registered: Whether a party member has registered in their residential grid.
-    """
-
-    def __init__(self, n: int, trust: np.ndarray, building: np.ndarray, party_member: np.ndarray,
-                 registered: np.ndarray, participation0: float, floor: float, decay_per_day: float,
-                 threshold: float) -> None:
-        self.n = n
-        self.trust = trust.astype(np.float64)
-        self.building = building
-        self.party_member = party_member
-        self.registered = registered
-        self.threshold = threshold
-        self.trust_sum = float(self.trust.sum())
-        self.low_count = int((self.trust < threshold).sum())
-        # participation p_i(t) = floor + q_i · exp(−λ t): q_i is stored, so decay costs nothing per day
-        self.floor = floor
-        self.decay = decay_per_day
-        self.q = np.full(n, max(participation0 - floor, 0.0), dtype=np.float64)
-        self.q_sum = float(self.q.sum())
-
-    def mean_trust(self) -> float:
-        """Mean trust over all residents."""
-        return self.trust_sum / self.n
-
-    def share_low_trust(self) -> float:
-        """Share of residents below the Tacitus threshold."""
-        return self.low_count / self.n
-
-    def set_trust(self, i: int, value: float) -> float:
-        """Set resident ``i``'s trust (clipped to 0–1) and keep the running sums; returns the change."""
-        value = min(1.0, max(0.0, value))
-        old = self.trust[i]
-        if value == old:
-            return 0.0
-        self.trust[i] = value
-        self.trust_sum += value - old
-        thr = self.threshold
-        if old < thr <= value:
-            self.low_count -= 1
-        elif value < thr <= old:
-            self.low_count += 1
-        return value - old
-
-    def scale_trust(self, lo: int, hi: int, factor: float) -> None:
-        """Multiply the trust of residents ``lo`` … ``hi - 1`` by ``factor`` (a shock's blow), keeping the sums."""
-        old = self.trust[lo:hi]
-        new = np.clip(old * factor, 0.0, 1.0)
-        self.trust_sum += float((new - old).sum())
-        thr = self.threshold
-        self.low_count += int((new < thr).sum()) - int((old < thr).sum())
-        self.trust[lo:hi] = new
-
-    def participation(self, i: int, now: float) -> float:
-        """Resident ``i``'s participation at time ``now``."""
-        return self.floor + self.q[i] * math.exp(-self.decay * now)
-
-    def participation_rate(self, now: float) -> float:
-        """Mean participation over all residents at ``now``."""
-        return self.floor + self.q_sum * math.exp(-self.decay * now) / self.n
-
-    def reinforce(self, i: int, share: float, now: float) -> None:
-        """Close ``share`` of resident ``i``'s gap to full participation."""
-        p = self.participation(i, now)
-        p_new = p + share * (1.0 - p)
-        q_new = (p_new - self.floor) * math.exp(self.decay * now)
-        self.q_sum += q_new - self.q[i]
-        self.q[i] = q_new
-
-    def reinforce_many(self, idx: np.ndarray, share: float, now: float) -> None:
-        """Vectorised :meth:`reinforce` for distinct residents ``idx``."""
-        if len(idx) == 0:
-            return
-        e = math.exp(-self.decay * now)
-        p = self.floor + self.q[idx] * e
-        p_new = p + share * (1.0 - p)
-        q_new = (p_new - self.floor) / e
-        self.q_sum += float((q_new - self.q[idx]).sum())
-        self.q[idx] = q_new
+SELF, COMMUNITY, STREET, DISTRICT, CITY = Level  # compatibility only: use Level.SELF … Level.CITY
 
 
 class Resident(Agent):
@@ -307,7 +93,7 @@ class Office(Agent):
     """An office on the ladder that holds a queue of cases and takes them up within its capacity.
 
     Attributes:
-        level: Ladder level (1 community … 4 city).
+        level: Its :class:`~sim.levels.Level` (community … city).
         district, street, community: Where it sits (-1 where not applicable).
         capacity: Cases it can take up per day.
         handling_factor: Multiplier on the level's handling days (street refocus shortens it).
@@ -315,7 +101,7 @@ class Office(Agent):
         mediators: Its handlers.
     """
 
-    def __init__(self, model: GovernanceModel, level: int, district: int = -1, street: int = -1,
+    def __init__(self, model: GovernanceModel, level: Level, district: int = -1, street: int = -1,
                  community: int = -1) -> None:
         super().__init__(model)
         self.level = level
@@ -327,6 +113,7 @@ class Office(Agent):
         self.handling_factor = 1.0
         self.carry = 0.0
         self.queue: deque[Issue] = deque()
+        self.index = -1  # position in the model's office list
         self.mediators: list[Mediator] = []
         self._next = 0
         self.taken = 0
@@ -340,8 +127,59 @@ class Office(Agent):
         return m
 
     def take_up_cases(self) -> None:
-        """Take up as many queued cases as today's capacity allows (the step's office activation)."""
-        self.model.take_up(self)
+        """Take up queued cases within today's capacity (early-warning flags go first).
+
+        Capacity not used up as a whole case carries over to the next day. A case taken up stops
+        growing in severity, gets the next handler, may meet a corrupt official (community and street),
+        and is handled after the level's handling days (:func:`sim.ladder.on_handled`).
+        """
+        model = self.model
+        cap = self.capacity + self.extra_capacity + self.carry
+        n = int(cap)
+        self.carry = cap - n
+        q = self.queue
+        lv = model.spec.levels.of(self.level)
+        p = model.spec.policy
+        now = model.time
+        counts = model.counts
+        if p.early_warning > 0 and n > 0 and len(q) > n:
+            # NB: ``q`` still holds the queue as it was; the reordered queue is worked from tomorrow on.
+            # Known (outputs are pinned by the golden runs): the risk score's reordering starts a day late.
+            self.prioritise()
+        grassroots = self.level in (Level.COMMUNITY, Level.STREET)
+        while n > 0 and q:
+            issue = q.popleft()
+            if issue.state != IssueState.QUEUED or issue.office is not self:
+                continue  # stale entry: the resident escalated or gave up while waiting
+            n -= 1
+            issue.stage += 1
+            issue.state = IssueState.IN_HANDLING
+            issue.freeze(now)
+            issue.handler = self.next_handler()
+            if issue.handler is not None:
+                issue.handler.cases += 1
+            issue.corrupt = grassroots and model.rng.random() < p.grassroots_corruption
+            self.taken += 1
+            counts.cases_taken += 1
+            counts.attempts[self.level] += 1
+            if grassroots and model.type_mediation[issue.kind]:
+                counts.mediation_cases[issue.kind] += 1
+            model.calendar.set(issue, ladder.on_handled, model.calendar.delay(lv.handling_days * self.handling_factor))
+        if not q:
+            model.busy_offices.discard(self.index)
+
+    def prioritise(self) -> None:
+        """Early warning: the risk score moves the most severe waiting cases to the front (stale entries go)."""
+        now = self.model.time
+        live = [i for i in self.queue if i.state == IssueState.QUEUED and i.office is self]
+        k = int(round(len(live) * self.model.spec.policy.early_warning))
+        if k <= 0:
+            self.queue = deque(live)
+            return
+        ranked = sorted(live, key=lambda i: (-i.severity(now), i.uid))
+        top = ranked[:k]
+        top_ids = {i.uid for i in top}
+        self.queue = deque(top + [i for i in live if i.uid not in top_ids])
 
 
 class CommunityOffice(Office):
@@ -387,8 +225,30 @@ class GridMember(Agent):
         self.found = 0
 
     def patrol(self) -> None:
-        """Visit households of the grid; each latent issue found is taken in, up to the caseload."""
-        self.model.patrol(self)
+        """Visit households of the grid; each latent issue found is taken in, up to the caseload.
+
+        Each latent issue of the grid is found with the visit-and-notice chance; found issues are
+        routed (:func:`sim.ladder.detect`).
+        """
+        model = self.model
+        latent = model.latent_by_grid.get(self.grid)
+        if not latent:
+            return
+        g = model.spec.grid
+        visit = min(1.0, g.households_per_member_day / model.grid_households[self.grid])
+        p_find = visit * g.patrol_sensitivity
+        if p_find <= 0:
+            return
+        budget = self.caseload
+        issues = list(latent.values())
+        draws = model.rng.random(len(issues))
+        for issue, u in zip(issues, draws, strict=True):
+            if budget < 1:
+                break
+            if u < p_find:
+                budget -= 1
+                self.found += 1
+                ladder.detect(model, issue, Channel.GRID)
 
 
 class PropertyFirm(Agent):
@@ -422,9 +282,25 @@ class RiskShock(Agent):
         self.active = False
 
     def start(self) -> None:
-        """The shock begins."""
-        self.model.start_shock(self)
+        """The shock begins: several issue types' rates rise in its area at once (叠加效应).
+
+        Residents of the area lose ``trust_hit`` of their trust at once; the rate multipliers are
+        rebuilt from the shocks under way (:func:`sim.arrivals.apply_shocks`).
+        """
+        model = self.model
+        sh = model.spec.shocks[self.index]
+        if sh.trust_hit > 0:
+            for c in np.nonzero(arrivals.shock_area(model, self))[0]:
+                lo = int(model.community_start[c])
+                model.residents.scale_trust(lo, lo + int(model.community_size[c]), 1.0 - sh.trust_hit)
+        self.active = True
+        model.active_shocks.append(self)
+        arrivals.apply_shocks(model)
 
     def end(self) -> None:
-        """The shock ends."""
-        self.model.end_shock(self)
+        """The shock is over."""
+        if not self.active:
+            return
+        self.active = False
+        self.model.active_shocks.remove(self)
+        arrivals.apply_shocks(self.model)

@@ -15,13 +15,67 @@ Conservation, at every step::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from govsim.sim.levels import Level
+from govsim.sim.scenario import ISSUE_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.model import GovernanceModel
+
+
+MOVE_LEFT_CITY = len(Level) + 2
+"""Column of :attr:`Counts.moves` for issues that left the city (the column before it is unused)."""
+
+
+@dataclass
+class Counts:
+    """Running counters behind the outcomes (never recomputed by scanning issues or residents).
+
+    Per-level lists (``settled``, ``attempts``, ``satisfied``, ``experiences``, ``failed``) are indexed
+    by :class:`~sim.levels.Level`. ``moves[a, b]`` counts moves from ``a`` to ``b`` where 0 is "not yet
+    known", ``level + 1`` a level and :data:`MOVE_LEFT_CITY` leaving the city.
+    """
+
+    n_communities: int
+    arisen: int = 0
+    reported: int = 0
+    detected_early: int = 0
+    settled: list[int] = field(default_factory=lambda: [0] * len(Level))
+    left_city: int = 0
+    left_city_hard: int = 0
+    abandoned: int = 0
+    open: int = 0
+    resolution_days_sum: float = 0.0
+    resolution_hist: np.ndarray = field(default_factory=lambda: np.zeros(4000, dtype=np.int64))
+    cases_taken: int = 0
+    capacity_offered: float = 0.0
+    bounces: int = 0
+    escalations: int = 0
+    attempts: list[int] = field(default_factory=lambda: [0] * len(Level))
+    satisfied: list[int] = field(default_factory=lambda: [0] * len(Level))
+    experiences: list[int] = field(default_factory=lambda: [0] * len(Level))
+    disputes: int = 0
+    on_the_spot: int = 0
+    community_closed: np.ndarray = field(init=False)
+    community_settled: np.ndarray = field(init=False)
+    moves: np.ndarray = field(default_factory=lambda: np.zeros((len(Level) + 1, MOVE_LEFT_CITY + 1), dtype=np.int64))
+    failed: list[int] = field(default_factory=lambda: [0] * len(Level))
+    mediation_cases: np.ndarray = field(default_factory=lambda: np.zeros(len(ISSUE_TYPES), dtype=np.int64))
+    mediation_settled: int = 0
+    mediation_failed: int = 0
+    whistles: int = 0
+
+    def __post_init__(self) -> None:
+        self.community_closed = np.zeros(self.n_communities, dtype=np.int64)
+        self.community_settled = np.zeros(self.n_communities, dtype=np.int64)
+
+    @property
+    def settled_total(self) -> int:
+        """Issues settled at any level."""
+        return sum(self.settled)
 
 
 @dataclass(frozen=True)
@@ -61,13 +115,11 @@ def _gini(values: np.ndarray) -> float:
     return float((2 * idx - n - 1).dot(v) / (n * v.sum()))
 
 
-def _approval(m: GovernanceModel, level: int) -> float:
+def _approval(m: GovernanceModel, level: Level) -> float:
     return float(m.approval_sum[level]) / m.population
 
 
 def _mix(m: GovernanceModel, kind: str) -> float:
-    from govsim.sim.scenario import ISSUE_TYPES
-
     cases = m.counts.mediation_cases
     return _share(cases[ISSUE_TYPES.index(kind)], cases.sum())
 
@@ -90,13 +142,13 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome("issues_detected_early", "Issues found by grid members, building heads, party members or early "
                 "warning before the resident reported them", "issues", "higher", lambda m: m.counts.detected_early),
         Outcome("settled_self", "Settled by self-governance (building heads, councils, neighbours)", "issues",
-                "higher", lambda m: m.counts.settled[0]),
+                "higher", lambda m: m.counts.settled[Level.SELF]),
         Outcome("settled_community", "Settled by the community (mediators, workers, grid members)", "issues",
-                "higher", lambda m: m.counts.settled[1]),
-        Outcome("settled_street", "Settled by the street office", "issues", "neither", lambda m: m.counts.settled[2]),
+                "higher", lambda m: m.counts.settled[Level.COMMUNITY]),
+        Outcome("settled_street", "Settled by the street office", "issues", "neither", lambda m: m.counts.settled[Level.STREET]),
         Outcome("settled_district", "Settled by district departments", "issues", "neither",
-                lambda m: m.counts.settled[3]),
-        Outcome("settled_city", "Settled by city coordination", "issues", "neither", lambda m: m.counts.settled[4]),
+                lambda m: m.counts.settled[Level.DISTRICT]),
+        Outcome("settled_city", "Settled by city coordination", "issues", "neither", lambda m: m.counts.settled[Level.CITY]),
         Outcome("left_city", "Issues that left the city (petitions beyond it): the failure state", "issues", "lower",
                 lambda m: m.counts.left_city),
         Outcome("abandoned", "Issues whose resident gave up unsettled", "issues", "lower", lambda m: m.counts.abandoned),
@@ -104,9 +156,9 @@ OUTCOMES: dict[str, Outcome] = {
                 lambda m: m.counts.open),
         Outcome("share_settled_by_community", "Share of closed issues settled at or below community "
                 "(小事不出村)", "share", "higher",
-                lambda m: _share(m.counts.settled[0] + m.counts.settled[1], _closed(m))),
+                lambda m: _share(m.counts.settled[Level.SELF] + m.counts.settled[Level.COMMUNITY], _closed(m))),
         Outcome("share_settled_by_street", "Share of closed issues settled at or below street (大事不出镇)",
-                "share", "higher", lambda m: _share(sum(m.counts.settled[:3]), _closed(m))),
+                "share", "higher", lambda m: _share(sum(m.counts.settled[:Level.STREET + 1]), _closed(m))),
         Outcome("share_left_city", "Share of closed issues that left the city", "share", "lower",
                 lambda m: _share(m.counts.left_city, _closed(m))),
         Outcome("mean_resolution_days", "Mean days from arising to settlement, over settled issues", "days", "lower",
@@ -144,24 +196,24 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
                 lambda m: _share(m.counts.mediation_settled, m.counts.mediation_settled + m.counts.mediation_failed)),
         Outcome("satisfaction_community", "Timely share of settlement experiences at community level (settled "
                 "within settlement.satisfied_days of being known, not corrupt)", "share", "higher",
-                lambda m: _share(m.counts.satisfied[1], m.counts.experiences[1])),
+                lambda m: _share(m.counts.satisfied[Level.COMMUNITY], m.counts.experiences[Level.COMMUNITY])),
         Outcome("satisfaction_street", "Timely share of settlement experiences at street level", "share",
-                "higher", lambda m: _share(m.counts.satisfied[2], m.counts.experiences[2])),
+                "higher", lambda m: _share(m.counts.satisfied[Level.STREET], m.counts.experiences[Level.STREET])),
         Outcome("satisfaction_district", "Timely share of settlement experiences at district level", "share",
-                "higher", lambda m: _share(m.counts.satisfied[3], m.counts.experiences[3])),
+                "higher", lambda m: _share(m.counts.satisfied[Level.DISTRICT], m.counts.experiences[Level.DISTRICT])),
         Outcome("satisfaction_city", "Timely share of settlement experiences at city level", "share",
-                "higher", lambda m: _share(m.counts.satisfied[4], m.counts.experiences[4])),
+                "higher", lambda m: _share(m.counts.satisfied[Level.CITY], m.counts.experiences[Level.CITY])),
         Outcome("approval_community", "Residents' general satisfaction with the community (mean approval: the "
-                "chance a surveyed resident says satisfied)", "share", "higher", lambda m: _approval(m, 1)),
+                "chance a surveyed resident says satisfied)", "share", "higher", lambda m: _approval(m, Level.COMMUNITY)),
         Outcome("approval_street", "Residents' general satisfaction with the street / township (T10: 70 %)",
-                "share", "higher", lambda m: _approval(m, 2)),
+                "share", "higher", lambda m: _approval(m, Level.STREET)),
         Outcome("approval_district", "Residents' general satisfaction with the district / county (T10: 74 %)",
-                "share", "higher", lambda m: _approval(m, 3)),
+                "share", "higher", lambda m: _approval(m, Level.DISTRICT)),
         Outcome("approval_city", "Residents' general satisfaction with the city government (T10: between the "
-                "county's 74 % and the province's 82 %)", "share", "higher", lambda m: _approval(m, 4)),
+                "county's 74 % and the province's 82 %)", "share", "higher", lambda m: _approval(m, Level.CITY)),
         Outcome("approval_gradient", "Hierarchical satisfaction (T10): mean rise of general satisfaction per "
                 "level from street to city, (approval_city − approval_street)/2", "share per level", "neither",
-                lambda m: (_approval(m, 4) - _approval(m, 2)) / 2.0),
+                lambda m: (_approval(m, Level.CITY) - _approval(m, Level.STREET)) / 2.0),
         Outcome("disputes_per_1000", "Disputes (all but public-service demands) per 1,000 residents per year",
                 "per 1,000 per year", "neither",
                 lambda m: _share(m.counts.disputes * 1000.0 * 365.0, m.population * max(m.time, 1.0))),
@@ -183,7 +235,7 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
         Outcome("share_unsolved", "Share of closed issues closed without a settlement (left the city or given up)",
                 "share", "lower", lambda m: _share(m.counts.left_city + m.counts.abandoned, _closed(m))),
         Outcome("share_reaching_city", "Share of closed issues that reached the city or left it (the funnel's tail)",
-                "share", "lower", lambda m: _share(m.counts.settled[4] + m.counts.left_city, _closed(m))),
+                "share", "lower", lambda m: _share(m.counts.settled[Level.CITY] + m.counts.left_city, _closed(m))),
         Outcome("whistles", "Cases a street called a department to (吹哨报到)", "cases", "neither",
                 lambda m: m.counts.whistles),
         Outcome("left_city_hard_share", "Share of issues that left the city that were land/demolition or labour",

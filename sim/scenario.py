@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
+from govsim.sim.levels import LEVEL_NAMES
 from govsim.sim.policies import PolicySpec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-LEVELS: tuple[str, ...] = ("self", "community", "street", "district", "city")
+LEVELS: tuple[str, ...] = LEVEL_NAMES
 """The ladder, lowest first: self-governance, community, street, district departments, city."""
 
 ISSUE_TYPES: tuple[str, ...] = (

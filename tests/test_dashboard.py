@@ -203,7 +203,7 @@ def test_charts_draw_each_outcome_for_each_city():
     m = ClassroomModel(ab_mode=True, b_preset="fengqiao_full")
     for _ in range(20):
         m.step()
-    svg = outcome_svg({k: app._frame(x) for k, x in m.cities().items()})
+    svg = outcome_svg({k: app.chart_frame(x) for k, x in m.cities().items()})
     assert svg.count("<svg") == len(CHARTS) and svg.count("<polyline") == 2 * len(CHARTS)
     for col in CHARTS:
         assert f'data-outcome="{col}"' in svg
@@ -222,7 +222,7 @@ def test_step_and_redraw_time_of_the_default_classroom_city(capsys):
             m.step()
             t1 = time.perf_counter()
             city_figure(m.cities(), m.layout).savefig(io.BytesIO(), format="png")
-            outcome_svg({k: app._frame(x) for k, x in m.cities().items()})
+            outcome_svg({k: app.chart_frame(x) for k, x in m.cities().items()})
             for k, x in m.cities().items():
                 ladder_html(k, x, m.moves_log[k].recent())
             times.append((t1 - t0, time.perf_counter() - t1))

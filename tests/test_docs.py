@@ -1,5 +1,6 @@
-"""The docs cannot drift from the code: ODD.md names every lever, outcome and §3 process, and the
-scenario reference is exactly what ``tools/gen_reference.py`` generates from the models."""
+"""The docs cannot drift from the code: ODD.md names every lever, outcome and §3 process by the
+function that implements it, and the scenario reference is exactly what ``tools/gen_reference.py``
+generates from the models."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import govsim.sim.agents  # noqa: E402
-import govsim.sim.model  # noqa: E402
 from govsim.sim.metrics import OUTCOME_NAMES  # noqa: E402
 from govsim.sim.model import GovernanceModel  # noqa: E402
 from govsim.sim.policies import LEVERS  # noqa: E402
@@ -60,42 +59,77 @@ def test_every_outcome_is_in_the_odd(odd: str, outcome: str) -> None:
     assert f"`{outcome}`" in odd
 
 
+SIM_MODULES = sorted(p.stem for p in (ROOT / "sim").glob("*.py") if p.stem != "__init__")
+
+
+def _sim_classes() -> dict[str, type]:
+    """Every class defined in a sim module, by name (a name defined twice would be ambiguous: refused)."""
+    out: dict[str, type] = {}
+    for mod_name in SIM_MODULES:
+        mod = importlib.import_module(f"govsim.sim.{mod_name}")
+        for attr, obj in vars(mod).items():
+            if isinstance(obj, type) and obj.__module__ == mod.__name__:
+                assert attr not in out, f"class {attr} is defined in two sim modules"
+                out[attr] = obj
+    return out
+
+
 def _resolves(name: str) -> bool:
-    """A §3 name is a method of GovernanceModel, or ``Class.method`` of a class in sim.agents / sim.model."""
+    """A §3 or §7 name is the code that implements it, strictly one of:
+
+    ``module.function`` (a function of ``sim/<module>.py``), ``Class.method`` (a method of a class
+    defined in ``sim/``), ``sim.module`` or ``sim.module.function``, or a bare method of
+    ``GovernanceModel``.
+    """
+    if name.startswith("sim."):
+        try:
+            importlib.import_module("govsim." + name)
+            return True
+        except ImportError:
+            mod, _, attr = name.rpartition(".")
+            try:
+                return callable(getattr(importlib.import_module("govsim." + mod), attr, None))
+            except ImportError:
+                return False
     if "." in name:
-        cls_name, _, attr = name.partition(".")
-        cls = getattr(govsim.sim.agents, cls_name, None) or getattr(govsim.sim.model, cls_name, None)
-        return isinstance(cls, type) and callable(getattr(cls, attr, None))
+        head, _, attr = name.partition(".")
+        if head in SIM_MODULES:
+            fn = getattr(importlib.import_module(f"govsim.sim.{head}"), attr, None)
+            return callable(fn) and getattr(fn, "__module__", None) == f"govsim.sim.{head}"
+        cls = _sim_classes().get(head)
+        return cls is not None and callable(getattr(cls, attr, None))
+    if name in _sim_classes():
+        return True  # a class named as a process: its constructor (``Programmes``)
     return callable(getattr(GovernanceModel, name, None))
 
 
 def test_odd_process_names_are_methods(odd: str) -> None:
     names = _ticked(_section(odd, 3))
-    assert len(names) >= 20, "§3 should name the step's and the events' methods in backticks"
+    assert len(names) >= 20, "§3 should name the step's and the events' functions in backticks"
     missing = sorted(n for n in names if not _resolves(n))
-    assert not missing, f"ODD §3 names that are not methods: {missing}"
+    assert not missing, f"ODD §3 names that are not functions or methods: {missing}"
 
 
-def test_odd_process_overview_names_every_event_handler(odd: str) -> None:
+def test_odd_process_overview_names_every_case_handler(odd: str) -> None:
+    # every process a case timer can run (``on_*`` of the arrivals and the ladder) is in §3
     names = _ticked(_section(odd, 3))
-    handlers = {n for n in dir(GovernanceModel) if n.startswith("on_") and callable(getattr(GovernanceModel, n))}
-    assert handlers <= names, f"event handlers missing from ODD §3: {sorted(handlers - names)}"
+    handlers = {f"{mod}.{n}" for mod in ("arrivals", "ladder")
+                for n, fn in vars(importlib.import_module(f"govsim.sim.{mod}")).items()
+                if n.startswith("on_") and callable(fn)}
+    assert len(handlers) >= 7
+    assert handlers <= names, f"case handlers missing from ODD §3: {sorted(handlers - names)}"
 
 
-def _resolves_anywhere(name: str) -> bool:
-    """Like :func:`_resolves`, plus ``sim.module`` and ``sim.module.function``."""
-    if not name.startswith("sim."):
-        return _resolves(name)
-    try:
-        importlib.import_module(name)
-        return True
-    except ImportError:
-        mod, _, attr = name.rpartition(".")
-        return callable(getattr(importlib.import_module(mod), attr, None))
+def test_the_resolver_is_strict() -> None:
+    assert _resolves("ladder.on_handled") and _resolves("Office.take_up_cases") and _resolves("step")
+    assert _resolves("sim.costs.yearly_cost") and _resolves("sim.metrics")
+    for bad in ("ladder.no_such", "on_handled", "take_up", "Office.take_up", "ladder.Level", "sim.nope",
+                "sim.costs.nope", "nomodule.fn"):
+        assert not _resolves(bad), bad
 
 
 def test_odd_submodels_name_methods(odd: str) -> None:
-    # every §7 subsection heading names at least one method (or sim.* module or function) that exists
+    # every §7 subsection heading names at least one function, method or sim module that exists
     sec = _section(odd, 7)
     headings = re.findall(r"^### 7\.\d+a? .*$", sec, flags=re.M)
     assert len(headings) >= 20
@@ -105,7 +139,25 @@ def test_odd_submodels_name_methods(odd: str) -> None:
             continue
         assert names, f"§7 heading names no method: {h}"
         for n in names:
-            assert _resolves_anywhere(n), f"§7 heading names a missing method: {n} in {h!r}"
+            assert _resolves(n), f"§7 heading names a missing function or method: {n} in {h!r}"
+
+
+def test_odd_code_map_lists_every_sim_module(odd: str) -> None:
+    table = _section(odd, 11)
+    listed = set(re.findall(r"`sim/([a-z_]+)\.py`", table))
+    assert listed == set(SIM_MODULES) - {"errors", "tomlio"}, sorted(set(SIM_MODULES) ^ listed)
+
+
+def test_every_lever_declares_its_cost_once() -> None:
+    from govsim.sim.city import City
+
+    spec = ScenarioSpec()
+    city = City.from_world(spec.world)
+    text = render()
+    for name, lever in LEVERS.items():
+        assert lever.cost_note and lever.yearly_cost(spec, city) >= 0.0
+        row = next(line for line in text.splitlines() if line.startswith(f"| `policy.{name}` |"))
+        assert f"Yearly cost: {lever.cost_note.replace('|', chr(92) + '|')}" in row
 
 
 def _dotted(cls: type[BaseModel], prefix: str = "") -> list[str]:

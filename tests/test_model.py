@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from govsim.sim import OUTCOME_NAMES, GovernanceModel, ScenarioSpec, apply_overrides, load_scenario, simulate
-from govsim.sim.agents import Channel, IssueState, Resident
+from govsim.sim import (
+    OUTCOME_NAMES,
+    GovernanceModel,
+    ScenarioSpec,
+    apply_overrides,
+    ladder,
+    load_scenario,
+    residents,
+    simulate,
+)
+from govsim.sim.agents import Resident
+from govsim.sim.issues import Channel, IssueState
+from govsim.sim.levels import LEVEL_NAMES
 
 from tests.conftest import ROOT, small
 
@@ -19,7 +30,7 @@ REQUIRED = [
 
 
 def conserved(row) -> bool:
-    settled = sum(row[f"settled_{lv}"] for lv in ("self", "community", "street", "district", "city"))
+    settled = sum(row[f"settled_{lv}"] for lv in LEVEL_NAMES)
     return row["issues_arisen"] == settled + row["left_city"] + row["abandoned"] + row["open_issues"]
 
 
@@ -80,9 +91,9 @@ def test_baseline_funnel():
 
 def test_residents_are_mesa_agents_never_stepped(small_spec):
     m = GovernanceModel(small_spec, rng=1)
-    residents = m.agents_by_type[Resident]
-    assert len(residents) == small_spec.world.population
-    r = residents.to_list()[0]
+    res_agents = m.agents_by_type[Resident]
+    assert len(res_agents) == small_spec.world.population
+    r = res_agents.to_list()[0]
     assert 0.0 <= r.trust <= 1.0
 
 
@@ -129,7 +140,7 @@ def test_lacking_authority_refers_up():
                 "policy.street_empowerment": 0.0})
     labour = 3  # needs district departments
     issue = m.arise_one(labour, 5)
-    m.detect(issue, Channel.GRID)
+    ladder.detect(m, issue, Channel.GRID)
     assert issue.level == 1
     m.run_for(120)
     events = [ev for _, ev, _ in issue.history]
@@ -142,10 +153,10 @@ def test_settlement_raises_trust_failure_lowers_it():
     m = tiny()
     r = 7
     before = m.residents.trust[r]
-    m.gain_trust(r)
+    residents.gain_trust(m, r)
     assert m.residents.trust[r] > before
     mid = m.residents.trust[r]
-    m.lose_trust(r)
+    residents.lose_trust(m, r)
     assert m.residents.trust[r] < mid
     # asymmetric: a loss moves trust more than a gain
     assert (mid - m.residents.trust[r]) > (mid - before)
@@ -155,10 +166,10 @@ def test_tacitus_discount_below_threshold():
     m = tiny()
     r = 3
     m.residents.set_trust(r, 0.1)
-    m.gain_trust(r)
+    residents.gain_trust(m, r)
     low_gain = m.residents.trust[r] - 0.1
     m.residents.set_trust(r, 0.5)
-    m.gain_trust(r)
+    residents.gain_trust(m, r)
     high_gain = m.residents.trust[r] - 0.5
     assert low_gain < high_gain * 0.5
 
@@ -168,7 +179,7 @@ def test_distrustful_resident_skips_levels():
     r = 12
     m.residents.set_trust(r, 0.05)
     issue = m.arise_one(0, r)
-    m.detect(issue, Channel.REPORT)
+    ladder.detect(m, issue, Channel.REPORT)
     assert issue.level == 4  # straight to the city
 
 

@@ -148,7 +148,7 @@ def _sections(cls: type[BaseModel], value: BaseModel | None, prefix: str) -> Ite
         desc = (f.description or "").replace("\n", " ")
         lever = bool(extra.get("lever"))
         if lever:
-            desc = f"**Lever: {extra['label']}** ({extra['term']}). {desc}"
+            desc = f"**Lever: {extra['label']}** ({extra['term']}). {desc} Yearly cost: {extra['cost']}."
         rows.append(Row(dotted, _type_name(f.annotation), default, _range(f), str(extra.get("unit", "")),
                         str(extra.get("source", "")), desc, lever))
     if rows:
