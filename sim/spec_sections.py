@@ -98,9 +98,10 @@ class WorldSpec(_Frozen):
     trust_gain: float = F(0.04, unit="per experience", ge=0.0, le=0.5,
                           desc="α_gain: trust τ ← τ + α_gain(1 − τ) after a satisfying settlement.")
     trust_loss_weight: float = F(
-        2.5, unit="ratio", ge=1.0, le=5.0,
+        3.5, unit="ratio", ge=1.0, le=5.0,
         desc="α_loss/α_gain: trust is lost faster than gained; τ ← τ − α_loss·τ after a failure.",
-        source="Kampen, Van de Walle & Bouckaert 2006; Slovic 1993 (default 2–3, sweep 1–5)",
+        source="Kampen, Van de Walle & Bouckaert 2006; Slovic 1993 (literature 2–3, sweep 1–5); "
+        "calibrated (T2), docs/calibration.md",
     )
     tacitus_threshold: float = F(0.3, unit="0–1", ge=0.0, le=1.0,
                                  desc="Trust below which a resident stops believing solutions (塔西佗陷阱).")
@@ -125,15 +126,16 @@ class WorldSpec(_Frozen):
     party_member_share: float = F(0.06, unit="share", ge=0.0, le=0.5,
                                   desc="Share of residents who are in-service party members (在职党员).")
     approval_offset: float = F(
-        0.35, unit="logit", ge=-5.0, le=5.0,
+        0.42, unit="logit", ge=-5.0, le=5.0,
         desc="A resident's prior approval of the street (township) level of government, as log-odds added to "
         "their trust: approval₀(street) = σ(logit τ + approval_offset) (the survey's general satisfaction, T10).",
         source="T10: township 70 % (Ash Center survey 2016); calibrated, docs/calibration.md")
     approval_distance: float = F(
-        0.2, unit="logit per level", ge=0.0, le=3.0,
+        0.33, unit="logit per level", ge=0.0, le=3.0,
         desc="Distance effect: prior approval log-odds gained per level up the ladder from the street (higher, "
         "remoter levels are known through policy and media rather than through cases; hierarchical trust).",
-        source="T10: county 74 %, provincial 82 %, central 93 % (Ash Center survey 2016); Li Lianjiang 2004, 2016")
+        source="T10: county 74 %, provincial 82 %, central 93 % (Ash Center survey 2016); Li Lianjiang 2004, 2016; "
+        "calibrated, docs/calibration.md")
 
     @model_validator(mode="after")
     def _check_capacity(self) -> WorldSpec:
@@ -172,18 +174,19 @@ class IssueTypeSpec(_Frozen):
 
 
 def _default_issues() -> dict[str, IssueTypeSpec]:
-    # Rates add up to ≈ 110 items per 1,000 residents a year, in line with T8 (≈ 140 items per grid a
-    # year) and T4 (7–11 mediated disputes per 1,000); the dispute mix follows T6 (family ≈ 20 %,
-    # neighbour ≈ 22 %, housing/property, labour, land making up the rest).
+    # The calibrated baseline (ABC on T1–T10, docs/calibration.md): the rates of the neighbour, family,
+    # property, labour and public-service types were fitted to T4 (7–11 mediated disputes per 1,000
+    # residents a year), T6 (family ≈ 20 %, neighbour ≈ 22 % of mediation) and T8 (≈ 140 items per grid
+    # a year); together the rates give ≈ 120 items per 1,000 residents a year.
     return {
-        "neighbour": IssueTypeSpec(rate_per_1000=5.5, severity_initial=0.15, severity_growth=0.012,
+        "neighbour": IssueTypeSpec(rate_per_1000=4.2, severity_initial=0.15, severity_growth=0.012,
                                    authority="self", department="civil_affairs", moral_sensitivity=0.5),
-        "family": IssueTypeSpec(rate_per_1000=5.0, severity_initial=0.2, severity_growth=0.01,
+        "family": IssueTypeSpec(rate_per_1000=3.4, severity_initial=0.2, severity_growth=0.01,
                                 authority="self", department="civil_affairs", moral_sensitivity=0.4),
-        "property": IssueTypeSpec(rate_per_1000=9.0, severity_initial=0.25, severity_growth=0.01,
+        "property": IssueTypeSpec(rate_per_1000=1.45, severity_initial=0.25, severity_growth=0.01,
                                   authority="street", department="housing", property_related=True,
                                   cross_unit=True),
-        "labour": IssueTypeSpec(rate_per_1000=3.0, severity_initial=0.35, severity_growth=0.015,
+        "labour": IssueTypeSpec(rate_per_1000=0.8, severity_initial=0.35, severity_growth=0.015,
                                 authority="district", department="labour", supply_sensitivity=0.5,
                                 enforcement=True),
         "environment": IssueTypeSpec(rate_per_1000=22.0, severity_initial=0.15, severity_growth=0.008,
@@ -191,7 +194,7 @@ def _default_issues() -> dict[str, IssueTypeSpec]:
                                      cross_unit=True),
         "land": IssueTypeSpec(rate_per_1000=0.8, severity_initial=0.5, severity_growth=0.02,
                               authority="district", department="land_resources", escalate_severity=0.6),
-        "public_service": IssueTypeSpec(rate_per_1000=60.0, severity_initial=0.1, severity_growth=0.005,
+        "public_service": IssueTypeSpec(rate_per_1000=87.4, severity_initial=0.1, severity_growth=0.005,
                                         authority="community", department="civil_affairs",
                                         supply_sensitivity=1.0, cross_unit=True),
     }
@@ -232,12 +235,13 @@ class LevelSpec(_Frozen):
 def _default_levels() -> dict[str, LevelSpec]:
     return {
         # Level 0 capacity comes from building heads, residents' councils and party members (policy).
+        # The community and street settle_intercept are calibrated (T1, docs/calibration.md).
         "self": LevelSpec(staff_per_unit=0.0, cases_per_staff_day=0.0, handling_days=2.0, skill=0.45,
                           settle_intercept=0.6, referral_days=1.0, patience_days=10.0),
         "community": LevelSpec(staff_per_unit=5.0, cases_per_staff_day=0.8, handling_days=3.0, skill=0.6,
-                               settle_intercept=1.6, referral_days=3.0, patience_days=20.0),
+                               settle_intercept=2.35, referral_days=3.0, patience_days=20.0),
         "street": LevelSpec(staff_per_unit=8.0, cases_per_staff_day=0.6, handling_days=5.0, skill=0.65,
-                            settle_intercept=1.5, referral_days=7.0, patience_days=30.0),
+                            settle_intercept=3.9, referral_days=7.0, patience_days=30.0),
         "district": LevelSpec(staff_per_unit=3.0, cases_per_staff_day=0.8, handling_days=10.0, skill=0.7,
                               settle_intercept=1.2, referral_days=10.0, patience_days=45.0),
         "city": LevelSpec(staff_per_unit=10.0, cases_per_staff_day=0.5, handling_days=15.0, skill=0.7,
@@ -264,7 +268,8 @@ class LevelsSpec(_Frozen):
 class BehaviourSpec(_Frozen):
     """Residents' decisions: report, wait, escalate, petition or give up."""
 
-    report_intercept: float = F(-1.2, unit="logit", ge=-10.0, le=10.0, desc="Baseline log-odds of reporting.")
+    report_intercept: float = F(-0.36, unit="logit", ge=-10.0, le=10.0, desc="Baseline log-odds of reporting.",
+                                source="calibrated (ABC), docs/calibration.md")
     report_trust_weight: float = F(3.0, unit="logit per unit trust", ge=0.0, le=20.0,
                                    desc="How much trust raises reporting.")
     report_benefit_weight: float = F(3.0, unit="logit per unit severity", ge=0.0, le=20.0,
@@ -282,9 +287,10 @@ class BehaviourSpec(_Frozen):
                             desc="Chance of giving up after a failure, scaled by (1 − severity).")
     skip_probability: float = F(0.6, unit="probability", ge=0.0, le=1.0,
                                 desc="Chance a resident below the Tacitus threshold skips levels when escalating.")
-    petition_propensity: float = F(0.35, unit="probability", ge=0.0, le=1.0,
+    petition_propensity: float = F(0.6, unit="probability", ge=0.0, le=1.0,
                                    desc="Chance a distrustful resident petitions beyond the city instead of "
-                                   "using the city's own channel (越级上访).")
+                                   "using the city's own channel (越级上访).",
+                                   source="calibrated (T2), docs/calibration.md")
     max_silent_days: float = F(120.0, unit="days", ge=1.0, le=3650.0,
                                desc="A silent, undetected issue older than this is given up.")
 
@@ -319,7 +325,7 @@ class DepartmentsSpec(_Frozen):
                             desc="Response time when an empowered street calls a department (吹哨报到).",
                             source="T12: within 30 minutes (Pinggu), general problems within 3 days (Zhuji)")
     whistle_propensity: float = F(
-        0.0, unit="probability", ge=0.0, le=1.0,
+        0.25, unit="probability", ge=0.0, le=1.0, source="set with the calibrated baseline, docs/calibration.md",
         desc="Whistle rate: chance that a street calls the responsible department (街乡吹哨、部门报到) to a case "
         "it has the authority for instead of trying it alone; the department must come (no bounce), takes the "
         "case into its own queue and settles it jointly (whistle_settle_bonus).")

@@ -141,7 +141,7 @@ def test_reference_lists_every_field() -> None:
 def test_reference_shows_ranges_units_and_sources() -> None:
     text = render()
     row = next(line for line in text.splitlines() if line.startswith("| `world.trust_loss_weight` |"))
-    assert "1 – 5" in row and "ratio" in row and "Kampen" in row and "`2.5`" in row
+    assert "1 – 5" in row and "ratio" in row and "Kampen" in row and "`3.5`" in row
     lever = next(line for line in text.splitlines() if line.startswith("| `policy.building_heads` |"))
     assert "**Lever" in lever and "楼栋长" in lever
 
