@@ -15,6 +15,7 @@ always wins over a name; an unknown name is one line listing the names there are
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -67,6 +68,15 @@ def _name_of(value: str | os.PathLike[str]) -> str | None:
     return path.stem if path.suffix == ".toml" else str(value)
 
 
+def _stat(path: Path) -> Literal["missing", "folder", "other"]:
+    """What is at ``path``; an unreadable parent or a NUL in the name count as nothing there."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return "missing"
+    return "folder" if stat.S_ISDIR(mode) else "other"
+
+
 def find(value: str | os.PathLike[str], kind: Kind | None = None) -> Path:
     """The file ``value`` names: an existing file as given, else a bundled file of that name.
 
@@ -75,15 +85,15 @@ def find(value: str | os.PathLike[str], kind: Kind | None = None) -> Path:
         kind: ``"scenarios"`` or ``"experiments"``; ``None`` looks among both (for ``govsim validate``).
 
     Returns:
-        The path to read (a bundled file, or ``value`` itself).
+        The path to read: ``value`` itself when it exists, else the bundled file.
 
     Raises:
-        InputError: One line listing the bundled names, for a bare name that is neither a file nor
-            bundled. A path with folders or a suffix is returned as given, so that reading it
-            reports "file not found" or "is a folder" for the path the user typed.
+        InputError: One line: a path (with folders or a suffix) that is not there or is a folder, or
+            a bare name that is neither a file nor bundled (the message lists the bundled names).
     """
     path = Path(value)
-    if path.exists() and not path.is_dir():  # a file (or a device, a pipe: the reader judges those)
+    kind_of_path = _stat(path)
+    if kind_of_path == "other":  # a file (or a device, a pipe: the reader judges those)
         return path
     kinds: tuple[Kind, ...] = (kind,) if kind is not None else ("scenarios", "experiments")
     name = _name_of(value)
@@ -92,11 +102,16 @@ def find(value: str | os.PathLike[str], kind: Kind | None = None) -> Path:
             hit = files(k).get(name)
             if hit is not None:
                 return hit
-    if path.exists() or name is None or path.suffix:
-        return path  # a folder, or a path that is not there: the reader says so in one line
-    listing = "; ".join(f"bundled {k}: {', '.join(files(k))}" for k in kinds)
+    if kind_of_path == "folder":
+        raise InputError(path, "", "is a folder; a .toml file is needed")
+    if name is None or path.suffix:
+        raise InputError(path, "", "file not found")
     what = " or ".join(k[:-1] for k in kinds)
-    raise InputError(value, "", f"no such file and no bundled {what} of that name; {listing}")
+    if len(kinds) == 1:
+        listing = f"bundled: {', '.join(files(kinds[0]))}"
+    else:
+        listing = "; ".join(f"bundled {k}: {', '.join(files(k))}" for k in kinds)
+    raise InputError(value, "", f"neither a file nor a bundled {what}; {listing}")
 
 
 def scenario_file(value: str | os.PathLike[str]) -> Path:

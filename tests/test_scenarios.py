@@ -150,7 +150,7 @@ def test_catalog_unknown_name_is_one_line_listing_the_names():
     from govsim.sim import catalog
     from govsim.sim.errors import InputError
 
-    with pytest.raises(InputError, match="no bundled scenario of that name; bundled scenarios: baseline, "):
+    with pytest.raises(InputError, match="neither a file nor a bundled scenario; bundled: baseline, "):
         load_scenario("no_such_city")
     with pytest.raises(InputError, match="file not found"):  # a path is reported as the path typed
         load_scenario("no_such_city.toml")
