@@ -176,6 +176,8 @@ def test_installed_wheel_runs_bundled_scenarios_and_lists_dashboard_presets(tmp_
             "govsim/experiments/runner.py", "govsim/analysis/figures.py"} <= names
     assert not any(n.startswith(("scenarios/", "tests/", "docs/", "sim/", "experiments/", "analysis/"))
                    for n in names)
+    data = {n for n in names if n.endswith((".toml", ".csv")) and not n.startswith("govsim-")}
+    assert all(n.startswith("govsim/_bundled/") for n in data), sorted(data)  # bundled once, in one place
 
     venv = _fresh_venv(tmp_path, wheel)
     work = tmp_path / "work"  # an empty folder: nothing of the clone is near
