@@ -86,7 +86,10 @@ def experiment_names() -> list[str]:
 
 def _named(kind: str, value: PathLike, names: list[str] | None = None) -> Path:
     """A path for ``value``: an existing file, else a bundled file of that name (:func:`catalog.find`)."""
-    return catalog.find(value, kind)  # type: ignore[arg-type]
+    path = catalog.find(value, kind)  # type: ignore[arg-type]
+    if not path.is_file():  # a device or a pipe: the API reads whole files
+        raise InputError(path, "", "not a regular file; a .toml file is needed")
+    return path
 
 
 def _dotted(overrides: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
