@@ -206,6 +206,11 @@ def render() -> str:
         "`shocks[]`; in overrides an entry is addressed by its index, e.g. `shocks.0.day`. "
         "Its `name` and `types` have no default and must be given.",
         "",
+        "The scenario files shipped with govsim (`scenarios/` of a clone, bundled with an installed copy) "
+        "can be named instead of given as a path: `govsim run baseline`, `govsim compare baseline "
+        "street_empowerment`, `govsim.load_scenario(\"fengqiao_full\")`, the dashboard's presets. A file "
+        "that exists wins over a name; `govsim.scenario_names()` lists them.",
+        "",
         "Regenerate with `.venv/bin/python tools/gen_reference.py`.",
         "",
         "## Tables",
