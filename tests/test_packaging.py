@@ -31,8 +31,8 @@ SMALL_RUN = ["run", "baseline", "--days", "5", "--set", "world.population=500"]
 
 
 def _env() -> dict[str, str]:
-    """The test's environment without PYTHONPATH, so only the working folder and the install count."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """The test's environment without PYTHONPATH (and with the working folder on ``sys.path``, as usual)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     env["PYTHONIOENCODING"] = "utf-8"
     return env
 
@@ -111,7 +111,10 @@ def test_cli_api_notebooks_and_python_m_ignore_a_users_own_packages(shadowed: Pa
         import govsim
         res = govsim.run("baseline", seed=1, days=5, overrides={"world.population": 500})
         assert res.summary["issues_arisen"] >= 0
-        assert sys.modules.get("sim") is None and sys.modules.get("analysis") is None
+        runs = govsim.sweep("ishigami", "ish", executor="serial", samples=64)  # sweep → analyze, in seconds
+        sens = govsim.analyze("ish")
+        assert len(runs) == 512 and type(sens).__name__ == "SensitivityResult"
+        assert not any(m in sys.modules for m in ("sim", "analysis", "experiments"))
         print("api ok")
     """)
     assert "api ok" in _ok([py, "-c", api], shadowed)
