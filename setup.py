@@ -4,7 +4,8 @@
 level so that a clone reads naturally. A wheel gets a copy of both under ``govsim/_bundled/``, in
 the same layout, so ``govsim.load_scenario("baseline")``, ``run.base`` and an experiment's
 ``scenario = "../scenarios/baseline.toml"`` work the same in an installed copy (see
-``govsim.api.data_dir``). Editable installs read the clone's own folders and need no copy.
+``govsim.sim.catalog``, which finds them by name for every verb and for the dashboard). Editable
+installs read the clone's own folders and need no copy.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from govsim.sim.catalog import experiment_file
 from govsim.sim.errors import InputError, from_validation_error, read_toml_file
 from pydantic import (
     BaseModel,
@@ -442,7 +443,7 @@ def parse_experiment(
 
 
 def load_experiment(path: str | Path, *, check: bool = True) -> ExperimentSpec:
-    """Read, parse and validate an experiment file.
+    """Read, parse and validate an experiment file (or a bundled experiment by name: ``"morris_screening"``).
 
     With ``check`` (the default) the file is also checked against the world: the scenario and
     points files exist, every parameter path and every ``[fixed]`` override is accepted by the
@@ -453,7 +454,7 @@ def load_experiment(path: str | Path, *, check: bool = True) -> ExperimentSpec:
     Raises:
         InputError: One line naming the file, the dotted key and what is allowed.
     """
-    path = Path(path)
+    path = experiment_file(path)  # a file that exists, else a bundled experiment of that name
     raw, data = read_toml_file(path)  # bounded size and nesting; one-line errors
     spec = parse_experiment(data, path, raw)
     if check:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from govsim import __all__ as _PUBLIC
+from govsim.sim import catalog
 from govsim.sim.errors import InputError
 from govsim.sim.scenario import ScenarioSpec
 
@@ -56,11 +57,6 @@ type ExperimentLike = ExperimentSpec | Mapping[str, Any] | PathLike
 
 __all__ = list(_PUBLIC)  # one list of the API's names, kept in the package's __init__ (lazy imports)
 
-_PACKAGE = Path(__file__).resolve().parent
-_BUNDLED = _PACKAGE / "_bundled"
-"""Where ``pip install`` puts copies of ``scenarios/`` and ``experiments/*.toml`` (see ``setup.py``)."""
-
-
 # --------------------------------------------------------------------------- bundled files
 
 
@@ -70,39 +66,30 @@ def data_dir() -> Path:
     In an installed copy this is ``govsim/_bundled`` inside the package (written when the wheel is
     built); in a clone it is the clone's root, so edits to ``scenarios/`` are seen at once. Both keep
     the repository's layout, so ``run.base`` and an experiment's ``scenario = "../scenarios/..."``
-    resolve the same way in either.
+    resolve the same way in either (:mod:`govsim.sim.catalog`).
 
     Raises:
         InputError: When neither exists (a broken installation).
     """
-    for root in (_BUNDLED, _PACKAGE.parent):
-        if (root / "scenarios" / "baseline.toml").is_file() and (root / "experiments").is_dir():
-            return root
-    raise InputError(_BUNDLED, "", "no bundled scenarios found: reinstall govsim (pip install govsim)")
+    return catalog.data_dir()
 
 
 def scenario_names() -> list[str]:
     """Names of the bundled scenarios (``baseline`` first), each usable wherever a scenario is asked for."""
-    files = (data_dir() / "scenarios").glob("*.toml")
-    return sorted((p.stem for p in files), key=lambda n: (n != "baseline", n))
+    return catalog.scenario_names()
 
 
 def experiment_names() -> list[str]:
     """Names of the bundled experiment files (``morris_screening``, ``sobol_levers`` ...)."""
-    return sorted(p.stem for p in (data_dir() / "experiments").glob("*.toml"))
+    return catalog.experiment_names()
 
 
-def _named(kind: str, value: PathLike, names: list[str]) -> Path:
-    """A path for ``value``: an existing file, else a bundled file of that name."""
-    path = Path(value)
-    if path.is_file():
-        return path
-    name = path.stem if path.suffix == ".toml" and path.parent == Path(".") else str(value)
-    if name in names:
-        return data_dir() / kind / f"{name}.toml"
-    if path.suffix == ".toml" or path.parent != Path("."):
-        raise InputError(path, "", "file not found")
-    raise InputError(value, "", f"neither a file nor a bundled {kind[:-1]}; bundled: {', '.join(names)}")
+def _named(kind: str, value: PathLike, names: list[str] | None = None) -> Path:
+    """A path for ``value``: an existing file, else a bundled file of that name (:func:`catalog.find`)."""
+    path = catalog.find(value, kind)  # type: ignore[arg-type]
+    if not path.is_file():  # a device or a pipe: the API reads whole files
+        raise InputError(path, "", "not a regular file; a .toml file is needed")
+    return path
 
 
 def _dotted(overrides: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:

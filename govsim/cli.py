@@ -57,7 +57,7 @@ def _load(path: Path, sets: list[str] | None, days: int | None = None):
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file or bundled name (baseline, ...).")],
     seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 1,
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's run.days).",
                                              min=1, max=3650)] = None,
@@ -87,10 +87,12 @@ def run(
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment TOML file.")]) -> None:
+def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment TOML file, or a bundled name.")]) -> None:
     """Check a scenario or experiment file without running it."""
+    from govsim.sim.catalog import find
     from govsim.sim.scenario import _read_toml, load_scenario
 
+    file = find(file)  # a file that exists, else a bundled scenario or experiment of that name
     data = _read_toml(file)
     if "experiment" in data:
         from govsim.experiments.spec import load_experiment
@@ -104,7 +106,7 @@ def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the reference.")],
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files or bundled names; the first is the reference.")],
     replicates: Annotated[int, typer.Option(help="Replicates per scenario (same seeds for all).", min=2,
                                             max=10_000)] = 10,
     seed: Annotated[int, typer.Option(help="Root seed of the replicate seeds.", min=0)] = 20261129,

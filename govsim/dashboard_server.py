@@ -25,12 +25,13 @@ def serve(scenario: Path | None = None, host: str = "127.0.0.1", port: int = 876
     Raises:
         InputError: if ``scenario`` is not a valid scenario file.
     """
+    from govsim.sim.catalog import scenario_file
     from govsim.sim.scenario import load_scenario
 
     env = os.environ
     if scenario is not None:
         load_scenario(scenario)  # a bad file ends here, in one line, before the server starts
-        env["GOVSIM_DASHBOARD_SCENARIO"] = str(Path(scenario).resolve())
+        env["GOVSIM_DASHBOARD_SCENARIO"] = str(scenario_file(scenario).resolve())  # a file, or a bundled name
     if host not in LOOPBACK:
         typer.echo(f"warning: the dashboard is bound to {host}: anyone who can reach this machine on port "
                    f"{port} can use it (and run the model on it)", err=True)

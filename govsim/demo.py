@@ -6,10 +6,11 @@ from pathlib import Path
 
 from govsim.comparison import run_compare
 from govsim.runio import print_summary, write_run
+from govsim.sim.catalog import data_dir
 from govsim.sim.model import GovernanceModel
 from govsim.sim.scenario import load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = data_dir() / "scenarios"  # the clone's scenarios/, or the copies bundled with an installed package
 DEMO_OPTIONS = ("baseline", "street_empowerment", "building_heads", "fengqiao_full")
 
 

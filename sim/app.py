@@ -78,9 +78,17 @@ def _world_range(name: str) -> tuple[float, float]:
 
 
 def presets() -> dict[str, Path]:
-    """Every preset the page offers: the files in ``scenarios/`` (baseline first) and the ``--scenario`` file."""
-    files = sorted(SCENARIO_DIR.glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem))
-    out = {p.stem: p for p in files}
+    """Every preset the page offers: the bundled scenarios (baseline first) and the ``--scenario`` file.
+
+    The bundled scenarios are the clone's ``scenarios/`` or, in an installed copy, the package's own
+    copies (:mod:`govsim.sim.catalog`).
+    """
+    from govsim.sim import catalog
+
+    try:
+        out = catalog.files("scenarios")
+    except InputError:  # a broken installation: the page still runs the defaults (the baseline city)
+        out = {}
     extra = os.environ.get(EXTRA_PRESET_ENV)
     if extra:
         p = Path(extra).resolve()

@@ -1,444 +1,78 @@
 """Scenario files: TOML tables validated into frozen pydantic models.
 
-A scenario file's tables map one-to-one onto the models below and its keys equal field names.
-Every number that shapes behaviour is a field here with a unit, a range, a default and, where one
-exists, a source (see ``../shared/CALIBRATION_TARGETS.md`` targets T1–T13). Dotted paths such as
+A scenario file's tables map one-to-one onto the models of :mod:`govsim.sim.spec_sections` (all
+re-exported here) and its keys equal field names. Dotted paths such as
 ``policy.street_empowerment`` or ``issues.land.rate_per_1000`` name a field everywhere: in
-``--set`` overrides, sweep files, result columns and SALib problems.
+``--set`` overrides, sweep files, result columns and SALib problems. ``ScenarioSpec()`` is the
+calibrated baseline city, the same numbers as ``scenarios/baseline.toml``.
 """
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from govsim.sim.catalog import scenario_file
 from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
-from govsim.sim.levels import LEVEL_NAMES
 from govsim.sim.policies import PolicySpec
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-LEVELS: tuple[str, ...] = LEVEL_NAMES
-"""The ladder, lowest first: self-governance, community, street, district departments, city."""
-
-ISSUE_TYPES: tuple[str, ...] = (
-    "neighbour",
-    "family",
-    "property",
-    "labour",
-    "environment",
-    "land",
-    "public_service",
+from govsim.sim.spec_sections import (
+    DEPARTMENTS,
+    ISSUE_TYPES,
+    LEVELS,
+    MEDIATION_TYPES,
+    BehaviourSpec,
+    CostsSpec,
+    Department,
+    DepartmentsSpec,
+    EffectsSpec,
+    F,
+    GridSpec,
+    IssuesSpec,
+    IssueType,
+    IssueTypeSpec,
+    LevelName,
+    LevelSpec,
+    LevelsSpec,
+    RunSpec,
+    SettlementSpec,
+    ShockSpec,
+    WorldSpec,
+    _Frozen,
 )
-MEDIATION_TYPES: tuple[str, ...] = ("neighbour", "family", "property", "labour", "land")
-"""Issue types counted as people's mediation cases (T1, T4–T6): disputes between parties, not
-environment complaints to urban management or demands for public services."""
-DEPARTMENTS: tuple[str, ...] = (
-    "urban_management",
-    "housing",
-    "labour",
-    "environment",
-    "land_resources",
-    "civil_affairs",
-)
+from pydantic import Field, ValidationError, model_validator
 
-type Level = Literal["self", "community", "street", "district", "city"]
-type Department = Literal[
-    "urban_management", "housing", "labour", "environment", "land_resources", "civil_affairs"
+__all__ = [
+    "DEPARTMENTS",
+    "ISSUE_TYPES",
+    "LEVELS",
+    "MEDIATION_TYPES",
+    "BehaviourSpec",
+    "CostsSpec",
+    "Department",
+    "DepartmentsSpec",
+    "EffectsSpec",
+    "F",
+    "GridSpec",
+    "InputError",
+    "IssueType",
+    "IssueTypeSpec",
+    "IssuesSpec",
+    "LevelName",
+    "LevelSpec",
+    "LevelsSpec",
+    "PolicySpec",
+    "RunSpec",
+    "ScenarioSpec",
+    "SettlementSpec",
+    "ShockSpec",
+    "WorldSpec",
+    "apply_overrides",
+    "load_scenario",
+    "parse_set_options",
+    "parse_value",
+    "scenario_from_dict",
 ]
-type IssueType = Literal["neighbour", "family", "property", "labour", "environment", "land", "public_service"]
-
-
-def F(default: Any, *, unit: str, desc: str, ge: float | None = None, le: float | None = None,
-      source: str | None = None) -> Any:
-    """A documented scenario field: default, unit, range and (optional) source."""
-    extra: dict[str, Any] = {"unit": unit}
-    if source:
-        extra["source"] = source
-    return Field(default, ge=ge, le=le, description=desc, json_schema_extra=extra)
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class RunSpec(_Frozen):
-    """What the scenario is and how long it runs."""
-
-    name: str = Field("baseline", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$",
-                      description="Short name used in tables, reports and file names.")
-    base: str | None = Field(None, description="Scenario file this one varies (path relative to this file); "
-                             "its tables are read first and this file's keys replace theirs.")
-    description: str = Field("", description="One or two sentences on what this scenario changes.")
-    days: int = F(365, unit="days", ge=1, le=3650, desc="Simulated days (one Mesa step per day).")
-
-
-class WorldSpec(_Frozen):
-    """The city: its administrative tree and its residents' dispositions."""
-
-    population: int = F(20_000, unit="residents", ge=50, le=5_000_000, desc="Total residents of the city.")
-    districts: int = F(2, unit="count", ge=1, le=30, desc="Districts (区/县).")
-    streets_per_district: int = F(3, unit="count", ge=1, le=60, desc="Streets/towns (街道/乡镇) per district.")
-    communities_per_street: int = F(3, unit="count", ge=1, le=60, desc="Communities/villages (社区/村) per street.")
-    households_per_grid: int = F(
-        400, unit="households", ge=20, le=3000, desc="Households per grid (网格).",
-        source="T7: 300–500 households per urban grid (Zhejiang 2020–2022)",
-    )
-    persons_per_household: float = F(2.6, unit="persons", ge=1.0, le=8.0, desc="Mean household size.")
-    households_per_building: int = F(40, unit="households", ge=1, le=500, desc="Households per building (楼栋).")
-    district_capacity: list[float] = Field(
-        [1.1, 0.85],
-        description="Capacity multiplier of each district's offices (one value per district, or one value for all); "
-        "the seed stresses uneven capacity between places.",
-        json_schema_extra={"unit": "multiplier", "range": "each 0.1–3.0"},
-    )
-    public_service_supply: float = F(
-        1.0, unit="index", ge=0.1, le=3.0,
-        desc="Public-service supply (education, health, elderly care) relative to need; low supply raises "
-        "public-service and livelihood issue rates (源头治理).",
-    )
-    initial_trust_mean: float = F(0.62, unit="0–1", ge=0.0, le=1.0, desc="Mean initial trust in local government.")
-    initial_trust_sd: float = F(0.12, unit="0–1", ge=0.0, le=0.5, desc="Spread of initial trust.")
-    trust_gain: float = F(0.04, unit="per experience", ge=0.0, le=0.5,
-                          desc="α_gain: trust τ ← τ + α_gain(1 − τ) after a satisfying settlement.")
-    trust_loss_weight: float = F(
-        2.5, unit="ratio", ge=1.0, le=5.0,
-        desc="α_loss/α_gain: trust is lost faster than gained; τ ← τ − α_loss·τ after a failure.",
-        source="Kampen, Van de Walle & Bouckaert 2006; Slovic 1993 (default 2–3, sweep 1–5)",
-    )
-    tacitus_threshold: float = F(0.3, unit="0–1", ge=0.0, le=1.0,
-                                 desc="Trust below which a resident stops believing solutions (塔西佗陷阱).")
-    tacitus_discount: float = F(0.25, unit="share", ge=0.0, le=1.0,
-                                desc="Share of a trust gain kept by a resident below the Tacitus threshold.")
-    word_of_mouth: float = F(0.3, unit="share", ge=0.0, le=1.0,
-                             desc="Share of a resident's trust change passed to each neighbour told.")
-    word_of_mouth_contacts: int = F(3, unit="residents", ge=0, le=50,
-                                    desc="Neighbours in the same building told of an experience.")
-    participation_initial: float = F(
-        0.5, unit="probability", ge=0.0, le=1.0, desc="Initial willingness to take part in community affairs.",
-        source="public-goods experiments: 40–60 % initial contribution",
-    )
-    participation_floor: float = F(0.1, unit="probability", ge=0.0, le=1.0,
-                                   desc="Level that participation decays towards without reinforcement.")
-    participation_decay_per_year: float = F(0.7, unit="1/year", ge=0.0, le=10.0,
-                                            desc="Exponential decay rate of participation above its floor.")
-    participation_reinforcement: float = F(0.2, unit="share", ge=0.0, le=1.0,
-                                           desc="Share of the gap to 1 closed by a reinforcing experience.")
-    severity_concentration: float = F(6.0, unit="beta concentration", ge=0.5, le=200.0,
-                                      desc="Concentration of the beta distribution of initial severity (higher = less spread).")
-    party_member_share: float = F(0.06, unit="share", ge=0.0, le=0.5,
-                                  desc="Share of residents who are in-service party members (在职党员).")
-    approval_offset: float = F(
-        0.35, unit="logit", ge=-5.0, le=5.0,
-        desc="A resident's prior approval of the street (township) level of government, as log-odds added to "
-        "their trust: approval₀(street) = σ(logit τ + approval_offset) (the survey's general satisfaction, T10).",
-        source="T10: township 70 % (Ash Center survey 2016); calibrated, docs/calibration.md")
-    approval_distance: float = F(
-        0.2, unit="logit per level", ge=0.0, le=3.0,
-        desc="Distance effect: prior approval log-odds gained per level up the ladder from the street (higher, "
-        "remoter levels are known through policy and media rather than through cases; hierarchical trust).",
-        source="T10: county 74 %, provincial 82 %, central 93 % (Ash Center survey 2016); Li Lianjiang 2004, 2016")
-
-    @model_validator(mode="after")
-    def _check_capacity(self) -> WorldSpec:
-        caps = self.district_capacity
-        if len(caps) not in (1, self.districts):
-            raise ValueError(f"district_capacity needs 1 or {self.districts} values (one per district), got {len(caps)}")
-        if any(not (0.1 <= c <= 3.0) for c in caps):
-            raise ValueError("each district_capacity value must be within 0.1–3.0")
-        return self
-
-    def capacity_of(self, district: int) -> float:
-        """Capacity multiplier of district ``district`` (0-based)."""
-        caps = self.district_capacity
-        return caps[0] if len(caps) == 1 else caps[district]
-
-
-class IssueTypeSpec(_Frozen):
-    """One type of issue (dispute or demand)."""
-
-    rate_per_1000: float = F(5.0, unit="issues per 1,000 residents per year", ge=0.0, le=2000.0,
-                             desc="Base rate at which issues of this type arise.")
-    severity_initial: float = F(0.2, unit="0–1", ge=0.0, le=0.99, desc="Mean severity when the issue arises.")
-    severity_growth: float = F(0.01, unit="per day", ge=0.0, le=0.5,
-                               desc="g in s ← s + g(1 − s) for each day the issue is unattended (激化).")
-    authority: Level = Field("community", description="Lowest level with the authority to settle it when mild.")
-    escalate_severity: float = F(0.65, unit="0–1", ge=0.0, le=1.0,
-                                 desc="Above this severity the issue needs one level more authority.")
-    department: Department = Field("civil_affairs", description="District department responsible for it.")
-    supply_sensitivity: float = F(0.0, unit="elasticity", ge=0.0, le=3.0,
-                                  desc="How strongly a shortfall of public-service supply raises the rate.")
-    moral_sensitivity: float = F(0.0, unit="share", ge=0.0, le=1.0,
-                                 desc="Largest share of the rate that moral governance can prevent.")
-    enforcement: bool = Field(False, description="Settling it needs law enforcement (street empowerment helps).")
-    property_related: bool = Field(False, description="A property-management issue (red property helps).")
-    cross_unit: bool = Field(False, description="Involves several local units (party-building alliance helps).")
-
-
-def _default_issues() -> dict[str, IssueTypeSpec]:
-    # Rates add up to ≈ 110 items per 1,000 residents a year, in line with T8 (≈ 140 items per grid a
-    # year) and T4 (7–11 mediated disputes per 1,000); the dispute mix follows T6 (family ≈ 20 %,
-    # neighbour ≈ 22 %, housing/property, labour, land making up the rest).
-    return {
-        "neighbour": IssueTypeSpec(rate_per_1000=5.5, severity_initial=0.15, severity_growth=0.012,
-                                   authority="self", department="civil_affairs", moral_sensitivity=0.5),
-        "family": IssueTypeSpec(rate_per_1000=5.0, severity_initial=0.2, severity_growth=0.01,
-                                authority="self", department="civil_affairs", moral_sensitivity=0.4),
-        "property": IssueTypeSpec(rate_per_1000=9.0, severity_initial=0.25, severity_growth=0.01,
-                                  authority="street", department="housing", property_related=True,
-                                  cross_unit=True),
-        "labour": IssueTypeSpec(rate_per_1000=3.0, severity_initial=0.35, severity_growth=0.015,
-                                authority="district", department="labour", supply_sensitivity=0.5,
-                                enforcement=True),
-        "environment": IssueTypeSpec(rate_per_1000=22.0, severity_initial=0.15, severity_growth=0.008,
-                                     authority="street", department="urban_management", enforcement=True,
-                                     cross_unit=True),
-        "land": IssueTypeSpec(rate_per_1000=0.8, severity_initial=0.5, severity_growth=0.02,
-                              authority="district", department="land_resources", escalate_severity=0.6),
-        "public_service": IssueTypeSpec(rate_per_1000=60.0, severity_initial=0.1, severity_growth=0.005,
-                                        authority="community", department="civil_affairs",
-                                        supply_sensitivity=1.0, cross_unit=True),
-    }
-
-
-class IssuesSpec(_Frozen):
-    """The issue types, one table each (``[issues.neighbour]`` …)."""
-
-    neighbour: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["neighbour"])
-    family: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["family"])
-    property: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["property"])
-    labour: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["labour"])
-    environment: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["environment"])
-    land: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["land"])
-    public_service: IssueTypeSpec = Field(default_factory=lambda: _default_issues()["public_service"])
-
-    def get(self, name: str) -> IssueTypeSpec:
-        """The spec of issue type ``name``."""
-        return getattr(self, name)
-
-
-class LevelSpec(_Frozen):
-    """One rung of the ladder: its handlers, capacity, handling time and settlement chances."""
-
-    staff_per_unit: float = F(4.0, unit="staff", ge=0.0, le=500.0,
-                              desc="Handlers (mediators, workers, department staff) per office at this level.")
-    cases_per_staff_day: float = F(0.5, unit="cases per staff per day", ge=0.0, le=20.0,
-                                   desc="New cases one handler can take up per working day.")
-    handling_days: float = F(3.0, unit="days", ge=0.0, le=120.0, desc="Mean days to handle a case once taken up.")
-    skill: float = F(0.6, unit="0–1", ge=0.0, le=1.0, desc="Mean skill of this level's handlers.")
-    settle_intercept: float = F(1.0, unit="logit", ge=-10.0, le=10.0,
-                                desc="Baseline log-odds of settling a case this level has authority for.")
-    referral_days: float = F(3.0, unit="days", ge=0.0, le=120.0, desc="Days to refer a case one level up.")
-    patience_days: float = F(20.0, unit="days", ge=1.0, le=365.0,
-                             desc="Days a resident waits at this level before escalating on their own.")
-
-
-def _default_levels() -> dict[str, LevelSpec]:
-    return {
-        # Level 0 capacity comes from building heads, residents' councils and party members (policy).
-        "self": LevelSpec(staff_per_unit=0.0, cases_per_staff_day=0.0, handling_days=2.0, skill=0.45,
-                          settle_intercept=0.6, referral_days=1.0, patience_days=10.0),
-        "community": LevelSpec(staff_per_unit=5.0, cases_per_staff_day=0.8, handling_days=3.0, skill=0.6,
-                               settle_intercept=1.6, referral_days=3.0, patience_days=20.0),
-        "street": LevelSpec(staff_per_unit=8.0, cases_per_staff_day=0.6, handling_days=5.0, skill=0.65,
-                            settle_intercept=1.5, referral_days=7.0, patience_days=30.0),
-        "district": LevelSpec(staff_per_unit=3.0, cases_per_staff_day=0.8, handling_days=10.0, skill=0.7,
-                              settle_intercept=1.2, referral_days=10.0, patience_days=45.0),
-        "city": LevelSpec(staff_per_unit=10.0, cases_per_staff_day=0.5, handling_days=15.0, skill=0.7,
-                          settle_intercept=0.6, referral_days=0.0, patience_days=60.0),
-    }
-
-
-class LevelsSpec(_Frozen):
-    """The five rungs of the ladder (``[levels.community]`` …)."""
-
-    self_: LevelSpec = Field(default_factory=lambda: _default_levels()["self"], alias="self")
-    community: LevelSpec = Field(default_factory=lambda: _default_levels()["community"])
-    street: LevelSpec = Field(default_factory=lambda: _default_levels()["street"])
-    district: LevelSpec = Field(default_factory=lambda: _default_levels()["district"])
-    city: LevelSpec = Field(default_factory=lambda: _default_levels()["city"])
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
-
-    def of(self, level: int) -> LevelSpec:
-        """The spec of ladder level ``level`` (0 = self … 4 = city)."""
-        return (self.self_, self.community, self.street, self.district, self.city)[level]
-
-
-class BehaviourSpec(_Frozen):
-    """Residents' decisions: report, wait, escalate, petition or give up."""
-
-    report_intercept: float = F(-1.2, unit="logit", ge=-10.0, le=10.0, desc="Baseline log-odds of reporting.")
-    report_trust_weight: float = F(3.0, unit="logit per unit trust", ge=0.0, le=20.0,
-                                   desc="How much trust raises reporting.")
-    report_benefit_weight: float = F(3.0, unit="logit per unit severity", ge=0.0, le=20.0,
-                                     desc="Expected benefit: more severe issues are worth reporting.")
-    report_cost: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                           desc="Cost of reporting through ordinary channels (time, hassle).")
-    distrust_report_penalty: float = F(
-        1.5, unit="logit", ge=0.0, le=10.0,
-        desc="Reporting log-odds lost by a resident below the Tacitus threshold, who no longer believes the "
-        "local channels will help and waits to escalate instead (塔西佗陷阱; DESIGN §7).")
-    report_delay_days: float = F(4.0, unit="days", ge=0.0, le=120.0, desc="Mean days before a resident reports.")
-    reconsider_days: float = F(21.0, unit="days", ge=1.0, le=365.0,
-                               desc="Days after which a silent resident weighs the issue again.")
-    give_up_base: float = F(0.35, unit="probability", ge=0.0, le=1.0,
-                            desc="Chance of giving up after a failure, scaled by (1 − severity).")
-    skip_probability: float = F(0.6, unit="probability", ge=0.0, le=1.0,
-                                desc="Chance a resident below the Tacitus threshold skips levels when escalating.")
-    petition_propensity: float = F(0.35, unit="probability", ge=0.0, le=1.0,
-                                   desc="Chance a distrustful resident petitions beyond the city instead of "
-                                   "using the city's own channel (越级上访).")
-    max_silent_days: float = F(120.0, unit="days", ge=1.0, le=3650.0,
-                               desc="A silent, undetected issue older than this is given up.")
-
-
-class SettlementSpec(_Frozen):
-    """Weights of the settlement logistic shared by all levels."""
-
-    skill_weight: float = F(2.0, unit="logit per unit skill", ge=0.0, le=20.0, desc="Handler skill.")
-    legal_weight: float = F(1.0, unit="logit per unit rule of law", ge=0.0, le=20.0, desc="Legal backing.")
-    severity_weight: float = F(3.0, unit="logit per unit severity", ge=0.0, le=20.0, desc="Harder when severe.")
-    age_weight: float = F(0.6, unit="logit per 30 days", ge=0.0, le=20.0, desc="Harder when old.")
-    trust_weight: float = F(1.5, unit="logit per unit trust", ge=0.0, le=20.0,
-                            desc="Parties who trust the handler accept a settlement more readily.")
-    relapse_base: float = F(0.15, unit="probability", ge=0.0, le=1.0,
-                            desc="Chance a settlement fails to hold without legal backing (scaled by 1 − rule of law).")
-    relapse_days: float = F(30.0, unit="days", ge=1.0, le=365.0, desc="Mean days until a failed settlement resurfaces.")
-    relapse_severity_boost: float = F(0.2, unit="0–1", ge=0.0, le=1.0,
-                                      desc="Added to the mean initial severity of a dispute that resurfaces.")
-    relapse_corrupt_multiplier: float = F(2.0, unit="multiplier", ge=1.0, le=10.0,
-                                          desc="How much more often a settlement reached in a corrupt contact fails to hold.")
-    satisfied_days: float = F(15.0, unit="days", ge=1.0, le=365.0,
-                              desc="A settlement later than this after the issue was known does not satisfy.")
-
-
-class DepartmentsSpec(_Frozen):
-    """District functional departments (职能部门) and their silos (条块分割)."""
-
-    bounce_probability: float = F(0.3, unit="probability", ge=0.0, le=1.0,
-                                  desc="Chance a referred case is sent to the wrong department (推诿) without data sharing.")
-    bounce_days: float = F(6.0, unit="days", ge=0.0, le=120.0, desc="Days lost per bounce.")
-    whistle_days: float = F(1.0, unit="days", ge=0.0, le=30.0,
-                            desc="Response time when an empowered street calls a department (吹哨报到).",
-                            source="T12: within 30 minutes (Pinggu), general problems within 3 days (Zhuji)")
-    whistle_propensity: float = F(
-        0.0, unit="probability", ge=0.0, le=1.0,
-        desc="Whistle rate: chance that a street calls the responsible department (街乡吹哨、部门报到) to a case "
-        "it has the authority for instead of trying it alone; the department must come (no bounce), takes the "
-        "case into its own queue and settles it jointly (whistle_settle_bonus).")
-    street_enforcement_penalty: float = F(
-        2.0, unit="logit", ge=0.0, le=10.0,
-        desc="Settlement log-odds a street loses when it tries an enforcement issue alone, without the "
-        "department it could whistle for ('看得见管不了': it sees the problem but lacks the powers); scaled by "
-        "1 − policy.street_empowerment (an empowered street commands the enforcement teams).")
-    whistle_settle_bonus: float = F(
-        3.0, unit="logit", ge=0.0, le=10.0,
-        desc="Settlement log-odds added when a department handles a case the street called it to (the street's "
-        "knowledge of the case plus the department's enforcement power).")
-
-
-class GridSpec(_Frozen):
-    """Grid members' patrols (网格化管理)."""
-
-    households_per_member_day: float = F(60.0, unit="households per day", ge=1.0, le=2000.0,
-                                         desc="Households a grid member can visit in a day's patrol.")
-    patrol_sensitivity: float = F(0.5, unit="probability", ge=0.0, le=1.0,
-                                  desc="Chance a visit to a household with a latent issue finds it.")
-    caseload_per_day: float = F(3.0, unit="cases per day", ge=0.0, le=100.0,
-                                desc="Issues a grid member can take in per day (the rest wait).")
-    on_the_spot_share: float = F(0.35, unit="share", ge=0.0, le=1.0,
-                                 desc="Share of mild self-level issues a grid member settles on the spot.")
-
-
-class EffectsSpec(_Frozen):
-    """Effect sizes of the levers' mechanisms: uncertain, so each is a field that sweeps can vary."""
-
-    building_head_detection_per_day: float = F(
-        0.08, unit="per day", ge=0.0, le=1.0,
-        desc="Daily chance a building head notices a latent issue in their building.")
-    party_member_households_per_hour: float = F(
-        1.5, unit="households per volunteer hour", ge=0.0, le=50.0,
-        desc="Households a registered party member keeps an eye on per volunteer hour a month.")
-    party_member_mediation_per_hour: float = F(
-        0.02, unit="availability per member-hour per 100 households", ge=0.0, le=1.0,
-        desc="Level-0 mediation availability added per registered member-hour a month, per 100 households of "
-        "the grid: availability = 1 − exp(−hours × this × 100 / households).")
-    party_member_example: float = F(
-        0.5, unit="share", ge=0.0, le=1.0,
-        desc="Scale of the participation boost a party member's visit gives the resident (of participation_reinforcement).")
-    council_availability: float = F(
-        0.6, unit="probability", ge=0.0, le=1.0,
-        desc="Chance a residents' council can take up a self-level issue at full self-governance.")
-    activity_reach_per_month: float = F(
-        0.1, unit="share of residents", ge=0.0, le=1.0,
-        desc="Residents reached each month by organised activities at full self-governance or alliance.")
-    alliance_capacity_gain: float = F(0.4, unit="share", ge=0.0, le=3.0,
-                                      desc="Extra community capacity at full party-building alliance.")
-    alliance_supply_gain: float = F(0.3, unit="share", ge=0.0, le=3.0,
-                                    desc="Extra public-service supply at full party-building alliance.")
-    red_property_settle_bonus: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                                         desc="Settlement bonus for property issues in a joint meeting.")
-    professionalisation_skill_gain: float = F(0.3, unit="skill", ge=0.0, le=1.0,
-                                              desc="Mediator skill added at full professionalisation (career "
-                                              "posts, open recruitment, pay tied to evaluation).")
-    turnover_capacity_loss: float = F(0.2, unit="share", ge=0.0, le=1.0,
-                                      desc="Community capacity lost to turnover with no professionalisation.")
-    data_sharing_referral_cut: float = F(0.5, unit="share", ge=0.0, le=1.0,
-                                         desc="Share of referral delay removed at full data sharing.")
-    corruption_settle_penalty: float = F(1.5, unit="logit", ge=0.0, le=10.0,
-                                         desc="Settlement log-odds lost in a corrupt contact.")
-    corruption_trust_hit: float = F(0.5, unit="share of a loss", ge=0.0, le=3.0,
-                                    desc="Trust lost in a corrupt contact, as a share of a failure's loss.")
-    corruption_capacity_diversion: float = F(0.5, unit="share", ge=0.0, le=1.0,
-                                             desc="Capacity diverted at full corruption.")
-    routine_contacts_per_year: float = F(
-        2.0, unit="contacts per resident per year", ge=0.0, le=50.0,
-        desc="Everyday contacts of a resident with community and street offices (certificates, subsidies, "
-        "permits); each is corrupt with the grassroots-corruption chance and then costs trust.")
-    secretary_supply_boost: float = F(0.3, unit="share", ge=0.0, le=3.0,
-                                      desc="Public-service supply added to a secretary project's community.")
-    secretary_authority_share: float = F(
-        0.8, unit="probability", ge=0.0, le=1.0,
-        desc="Chance that an issue needing street authority which arises in a community with a running "
-        "secretary project can be settled by the community (the secretary brings power down, 下放权力).")
-    refocus_handling_cut: float = F(
-        0.4, unit="share", ge=0.0, le=1.0,
-        desc="Share of a street case's handling time removed at full street refocus (staff no longer "
-        "pulled away to investment and tax work).")
-    participation_report_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                                           desc="How much participation raises reporting.")
-    participation_settle_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                                           desc="How much the parties' participation helps level-0 settlement.")
-    hotline_report_delay_cut: float = F(
-        0.5, unit="share", ge=0.0, le=1.0,
-        desc="Share of a resident's delay before reporting removed by a hotline that is open at any hour.")
-    building_head_report_cost_cut: float = F(0.5, unit="logit", ge=0.0, le=5.0,
-                                             desc="Reporting cost removed where the building has a head.")
-
-
-class ShockSpec(_Frozen):
-    """A named risk event hitting an area and several issue types at once (叠加效应)."""
-
-    name: str = Field(..., description="Name of the event, e.g. 'demolition project'.")
-    day: int = F(90, unit="day", ge=0, le=3650, desc="Day the shock starts.")
-    duration_days: int = F(60, unit="days", ge=1, le=3650, desc="How long it lasts.")
-    district: int = F(-1, unit="index", ge=-1, le=29, desc="District hit (0-based), or -1 for the whole city.")
-    types: list[IssueType] = Field(..., min_length=1, description="Issue types whose rates rise.")
-    rate_multiplier: float = F(3.0, unit="multiplier", ge=0.0, le=100.0, desc="Multiplier on those rates.")
-    severity_boost: float = F(0.2, unit="0–1", ge=0.0, le=1.0, desc="Added to the initial severity of those issues.")
-    trust_hit: float = F(0.0, unit="share", ge=0.0, le=1.0,
-                         desc="Immediate relative trust loss of residents in the area when the shock starts.")
-
-
-class CostsSpec(_Frozen):
-    """Unit costs (万元 = 10,000 yuan per year) behind the ``cost`` outcome and levers' costs."""
-
-    community_staff: float = F(8.0, unit="万元 per staff-year", ge=0.0, le=1000.0, desc="Community worker.")
-    street_staff: float = F(10.0, unit="万元 per staff-year", ge=0.0, le=1000.0, desc="Street office staff.")
-    department_staff: float = F(12.0, unit="万元 per staff-year", ge=0.0, le=1000.0, desc="Department staff.")
-    city_staff: float = F(14.0, unit="万元 per staff-year", ge=0.0, le=1000.0, desc="City coordination staff.")
-    grid_member: float = F(6.0, unit="万元 per member-year", ge=0.0, le=1000.0, desc="Full-time grid member.")
 
 
 class ScenarioSpec(_Frozen):
@@ -514,7 +148,8 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
     """Read and validate a scenario TOML file (following ``run.base`` if it varies another file).
 
     Args:
-        path: The scenario file.
+        path: The scenario file, or the name of a bundled scenario (``"baseline"``; a file that
+            exists wins over a name, see :func:`govsim.sim.catalog.find`).
 
     Returns:
         The validated, frozen scenario.
@@ -522,7 +157,7 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
     Raises:
         InputError: naming the file, the dotted key and what is allowed.
     """
-    p = Path(path)
+    p = scenario_file(path)
     return scenario_from_dict(_resolve(p), p)
 
 

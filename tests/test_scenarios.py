@@ -83,3 +83,78 @@ def test_demolition_shock_hits_one_district_with_land_and_property():
     shocks = load_scenario(ROOT / "scenarios" / "demolition_shock.toml").shocks
     assert len(shocks) == 1
     assert set(shocks[0].types) == {"land", "property"} and shocks[0].district >= 0
+
+
+# --------------------------------------------------------------------------- one baseline
+
+
+def test_defaults_are_the_baseline_file():
+    """``ScenarioSpec()`` and ``scenarios/baseline.toml`` are one set of numbers, field by field."""
+    from govsim.sim.scenario import ScenarioSpec
+
+    default = _flat(ScenarioSpec().to_dict())
+    file = _flat(load_scenario(ROOT / "scenarios" / "baseline.toml").to_dict())
+    assert {k for k in default.keys() | file.keys() if default.get(k) != file.get(k)} == set()
+
+
+def test_baseline_file_is_written_from_the_defaults():
+    """The file is exactly what ``tools/write_baseline.py`` writes (run it after changing a default)."""
+    from tools.write_baseline import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), (
+        "scenarios/baseline.toml is stale: run .venv/bin/python tools/write_baseline.py")
+
+
+def test_defaults_and_baseline_by_name_run_the_same_city():
+    """The model's fallback city (no spec given) is the bundled baseline: same seed, same summary."""
+    from govsim.sim.model import simulate
+    from govsim.sim.scenario import ScenarioSpec
+
+    small = {"world.population": 1500, "run.days": 40}
+    by_default, _ = simulate(apply_overrides(ScenarioSpec(), small, "test"), rng=7)
+    by_name, _ = simulate(apply_overrides(load_scenario("baseline"), small, "test"), rng=7)
+    assert by_default == by_name
+    assert GovernanceModel(rng=7).spec == ScenarioSpec()
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+def test_catalog_finds_every_bundled_file_by_name():
+    from govsim.sim import catalog
+
+    assert catalog.scenario_names()[0] == "baseline"
+    assert set(catalog.scenario_names()) == {f.stem for f in FILES}
+    assert set(catalog.experiment_names()) == {f.stem for f in (ROOT / "experiments").glob("*.toml")}
+    # one namespace for `govsim validate NAME`: no name is both a scenario and an experiment
+    assert not set(catalog.scenario_names()) & set(catalog.experiment_names())
+    for name in catalog.scenario_names():
+        assert catalog.find(name) == catalog.scenario_file(f"{name}.toml") == ROOT / "scenarios" / f"{name}.toml"
+    for name in catalog.experiment_names():
+        assert catalog.find(name) == catalog.experiment_file(name) == ROOT / "experiments" / f"{name}.toml"
+
+
+def test_catalog_a_file_that_exists_wins_over_a_name(tmp_path, monkeypatch):
+    from govsim.sim import catalog
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").write_text('[run]\nname = "mine"\n', encoding="utf-8")
+    assert catalog.scenario_file("baseline") == tmp_path.joinpath("baseline").relative_to(tmp_path)
+    assert load_scenario("baseline").run.name == "mine"
+    (tmp_path / "baseline").unlink()
+    (tmp_path / "baseline").mkdir()  # a folder of that name is not a scenario file: the name wins
+    assert catalog.scenario_file("baseline") == ROOT / "scenarios" / "baseline.toml"
+
+
+def test_catalog_unknown_name_is_one_line_listing_the_names():
+    from govsim.sim import catalog
+    from govsim.sim.errors import InputError
+
+    with pytest.raises(InputError, match="neither a file nor a bundled scenario; bundled: baseline, "):
+        load_scenario("no_such_city")
+    with pytest.raises(InputError, match="file not found"):  # a path is reported as the path typed
+        load_scenario("no_such_city.toml")
+    with pytest.raises(InputError) as exc:
+        catalog.find("no_such_thing")
+    assert "bundled scenarios:" in str(exc.value) and "morris_screening" in str(exc.value)
+    assert "\n" not in str(exc.value)

@@ -158,6 +158,11 @@ def render() -> str:
         "",
         f"Designs: {', '.join(f'`{d}`' for d in DESIGNS)}.",
         "",
+        "The experiment files shipped with govsim (`experiments/` of a clone, bundled with an installed "
+        "copy) can be named instead of given as a path: `govsim sweep morris_screening --out DIR`, "
+        "`govsim validate sobol_levers`, `govsim.load_experiment(\"morris_screening\")`. A file that exists "
+        "wins over a name; `govsim.experiment_names()` lists them.",
+        "",
         "Regenerate with `.venv/bin/python tools/gen_experiment_reference.py`.",
     ]
     for header, intro, rows in sections():
