@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.9em}
+table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.9em;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3} td.s{text-align:left}
 figure{margin:1em 0} figcaption{font-size:0.85em;color:#555}
 .warn{background:#fff4e5;border-left:4px solid #f0a020;padding:0.4em 0.8em}
 .meta{color:#444;font-size:0.9em}
+.answer{background:#eef5ff;border:1px solid #9cc0ee;border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0}
+.answer h2{margin-top:0.6em} .answer p{font-size:1.02em}
+td.s,th{white-space:nowrap} img{max-width:100%}
 """
 
 
@@ -48,6 +51,7 @@ class Section:
         tables: ``(caption, DataFrame)`` pairs.
         figures: ``(name, caption, Figure)``; ``name`` becomes the file stem.
         warnings: Highlighted plain-text warnings.
+        lead: The answer: shown first, in a box, before every other section.
     """
 
     title: str
@@ -55,6 +59,7 @@ class Section:
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: list[tuple[str, str, Figure]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lead: bool = False
 
 
 def _fmt(v: Any) -> str:
@@ -126,17 +131,21 @@ def write_report(
     h: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        "<h2>Provenance</h2>",
-        html_table(provenance_table(prov)),
     ]
-    m: list[str] = [f"# {title}", "", "## Provenance", "", md_table(provenance_table(prov)), ""]
-    for sec in sections:
+    m: list[str] = [f"# {title}", ""]
+    # The answer first, then the details; provenance last (it is for whoever checks, not whoever decides).
+    ordered = [x for x in sections if x.lead] + [x for x in sections if not x.lead]
+    ordered.append(Section("Provenance", tables=[("What was run", provenance_table(prov))]))
+    for sec in ordered:
+        if sec.lead:
+            h.append('<div class="answer">')
         h.append(f"<h2>{html.escape(sec.title)}</h2>")
         m += [f"## {sec.title}", ""]
         for p in sec.paragraphs:
-            h.append(f'<p class="meta">{html.escape(p)}</p>')
+            h.append(f'<p class="meta">{html.escape(p)}</p>' if not sec.lead else f"<p>{html.escape(p)}</p>")
             m += [p, ""]
         for w in sec.warnings:
             h.append(f'<p class="warn">{html.escape(w)}</p>')
@@ -153,6 +162,8 @@ def write_report(
                 f"<figcaption>{html.escape(caption)}</figcaption></figure>"
             )
             m += [f"![{caption}](figures/{safe}.png)", "", f"*{caption}* ([SVG](figures/{safe}.svg))", ""]
+        if sec.lead:
+            h.append("</div>")
     h.append("</body></html>")
     path = out / f"{stem}.html"
     path.write_text("\n".join(h), encoding="utf-8")
@@ -336,6 +347,118 @@ def write_sensitivity_report(
     return write_report(out_dir, title, prov, sections)
 
 
+# ---------------------------------------------------------------------- readable units
+@dataclass(frozen=True)
+class Unit:
+    """How a planner reads one outcome.
+
+    Attributes:
+        label: Short name.
+        suffix: Unit shown after a value (``%``, ``days``, ``万元``).
+        factor: Multiplier from the model's value to the shown value (100 for shares).
+        step: The unit of improvement that costs are quoted per, in shown units.
+        per: Words for one ``step`` of improvement (``percentage point fewer issues leaving the city``).
+        better: ``lower``, ``higher`` or ``neither``.
+    """
+
+    label: str
+    suffix: str
+    factor: float
+    step: float
+    per: str
+    better: str
+
+
+_PER = {
+    "share_left_city": "percentage point fewer issues leaving the city",
+    "left_city": "dispute kept inside the city",
+    "abandoned": "issue not abandoned",
+    "mean_resolution_days": "day faster settlement",
+    "p90_resolution_days": "day faster settlement (slowest 10 %)",
+    "mean_trust": "0.01 more trust",
+    "share_low_trust": "percentage point fewer residents in low trust",
+    "share_settled_by_community": "percentage point more settled in the community",
+    "share_settled_by_street": "percentage point more settled at or below the street",
+}
+
+
+def outcome_unit(name: str) -> Unit:
+    """The display unit of an outcome, from the model's outcome registry (generic for unknown outcomes)."""
+    from govsim.analysis.compare import better_direction
+
+    better = better_direction(name)
+    try:
+        from govsim.sim.metrics import ALL_OUTCOMES
+    except ImportError:  # pragma: no cover - analysis also serves other models
+        ALL_OUTCOMES = {}  # noqa: N806
+    o = ALL_OUTCOMES.get(name)
+    label = name.replace("_", " ")
+    if o is None:
+        return Unit(label, "", 1.0, 1.0, f"unit of {name}", better)
+    unit = o.unit
+    if unit in ("share", "probability"):
+        return Unit(label, "%", 100.0, 1.0, _PER.get(name, f"percentage point of {label}"), better)
+    if unit == "days":
+        return Unit(label, "days", 1.0, 1.0, _PER.get(name, f"day of {label}"), better)
+    if unit == "0–1":
+        return Unit(label, "", 1.0, 0.01, _PER.get(name, f"0.01 of {label}"), better)
+    if unit.startswith("万元"):
+        return Unit(label, "万元", 1.0, 1.0, "万元", better)
+    if unit == "issues":
+        return Unit(label, "issues", 1.0, 1.0, _PER.get(name, f"issue ({label})"), better)
+    return Unit(label, unit, 1.0, 1.0, f"unit of {label}", better)
+
+
+def num(v: Any, sig: int = 3) -> str:
+    """A number for people: about ``sig`` significant digits, thousands separated, never ``1.2e-05``."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(x):
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if x == 0:
+        return "0"
+    digits = max(0, sig - 1 - int(math.floor(math.log10(abs(x)))))
+    return f"{x:,.{min(digits, 10)}f}"
+
+
+def show(name: str, v: Any, *, unit: bool = True, sig: int = 3) -> str:
+    """An outcome value in its display unit (``1.23 %``, ``13.4 days``, ``2,101 万元``)."""
+    u = outcome_unit(name)
+    try:
+        x = float(v) * u.factor
+    except (TypeError, ValueError):
+        return str(v)
+    text = num(x, sig if u.suffix != "万元" else max(sig, 4))
+    return f"{text} {u.suffix}".rstrip() if unit and u.suffix and not math.isnan(x) else text
+
+
+def show_interval(name: str, v: Any, lo: Any, hi: Any) -> str:
+    """``value [low, high]`` in display units (the interval without units)."""
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return show(name, v)
+    return f"{show(name, v)} [{show(name, lo, unit=False)}, {show(name, hi, unit=False)}]"
+
+
+def cost_per_improvement(name: str, improvement: float, extra_cost: float) -> str:
+    """Extra cost per unit of improvement, in words (``12.5 万元 per day faster settlement``).
+
+    ``improvement`` is in model units, signed so that positive is better; ``extra_cost`` in 万元.
+    """
+    u = outcome_unit(name)
+    if not np.isfinite(improvement) or not np.isfinite(extra_cost):
+        return "–"
+    steps = improvement * u.factor / u.step
+    if steps <= 0:
+        return "no improvement" if extra_cost >= 0 else "cheaper, but worse"
+    if extra_cost <= 0:
+        return f"saves {num(-extra_cost, 4)} 万元 and improves: dominant"
+    return f"{num(extra_cost / steps)} 万元 per {u.per}"
+
+
 # ---------------------------------------------------------------------- comparison
 def write_comparison_report(
     comparison_df: pd.DataFrame,
@@ -375,21 +498,34 @@ def write_comparison_report(
         seeds = sorted(runs_df["seed"].unique().tolist())
         prov.setdefault("seeds", seeds if len(seeds) <= 20 else f"{seeds[:5]} ... ({len(seeds)} seeds)")
     outcomes = list(dict.fromkeys(comparison_df["outcome"]))
-    cols = ["scenario", "outcome", "n", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high",
-            "effect_size", "rank", "cost", "cost_effectiveness", "ce_note"]
+    ranked = [o for o in outcomes if comparison_df.loc[comparison_df["outcome"] == o, "better"].iloc[0]
+              in ("lower", "higher")]
+    main_outcomes = [o for o in ranked if o != "cost"]
+    secondary = [o for o in outcomes if o not in ranked]
+    reference = prov["reference"]
+    lead = Section("The answer", lead=True, paragraphs=_comparison_headline(comparison_df, main_outcomes, reference, reps),
+                   tables=[("Best option on each main outcome", answer_table(comparison_df, main_outcomes))],
+                   figures=[("forest", "Difference from the reference, paired by replicate (common random numbers), "
+                             "with 95 % bootstrap intervals; each panel says which direction is better",
+                             F.forest_plot(comparison_df, main_outcomes or outcomes))])
     main = Section(
-        "Outcomes by scenario",
-        paragraphs=[
-            "mean with its 95 % t interval over replicates; diff = scenario − reference, paired by replicate"
-            " (common random numbers), with a BCa bootstrap interval; effect_size = Cohen's d_z; rank 1 ="
-            " best; cost_effectiveness = improvement per unit of extra cost vs the reference."
-        ],
-        warnings=list(comparison_df.attrs.get("warnings", [])),
-        tables=[(f"{o}", comparison_df[comparison_df["outcome"] == o][[c for c in cols if c in comparison_df]])
-                for o in outcomes],
-        figures=[("forest", "Paired differences vs the reference with 95 % intervals", F.forest_plot(comparison_df))],
+        "Every option on each main outcome",
+        paragraphs=["Mean over replicates with its 95 % interval; difference from the reference paired by replicate "
+                    "with a 95 % bootstrap interval; d_z = Cohen's effect size of the paired difference; rank 1 = best."],
+        tables=[(f"{outcome_unit(o).label} ({_direction_words(o)})", outcome_table(comparison_df, o))
+                for o in [*main_outcomes, *(["cost"] if "cost" in ranked else [])]],
     )
-    sections = [main]
+    notes = [w for w in comparison_df.attrs.get("warnings", []) if "direction of improvement" not in w]
+    if notes:
+        main.warnings = notes
+    sections = [lead, main]
+    if secondary:
+        sections.append(Section(
+            "Secondary outcomes",
+            paragraphs=[f"These outcomes have no better direction declared, so they describe rather than rank: "
+                        f"{', '.join(secondary)}."],
+            tables=[(outcome_unit(o).label, outcome_table(comparison_df, o)) for o in secondary]))
+
     if timeseries_df is not None and len(timeseries_df):
         ts = Section("Over time")
         for o in [c for c in outcomes if c in timeseries_df.columns]:
@@ -402,3 +538,317 @@ def write_comparison_report(
                                F.trust_trap(timeseries_df, thr)))
         sections.append(ts)
     return write_report(out, "Scenario comparison", prov, sections)
+
+
+def _direction_words(name: str) -> str:
+    better = outcome_unit(name).better
+    return {"lower": "lower is better", "higher": "higher is better"}.get(better, "no better direction")
+
+
+def _comparison_headline(cmp: pd.DataFrame, outcomes: list[str], reference: str, reps: int) -> list[str]:
+    lines = []
+    for o in outcomes:
+        sub = cmp[cmp["outcome"] == o]
+        best = sub.sort_values("rank").iloc[0]
+        if best["scenario"] == reference:
+            lines.append(f"{outcome_unit(o).label}: no option beats the reference ({reference}).")
+            continue
+        sig = pd.notna(best["diff_ci_low"]) and (best["diff_ci_low"] > 0 or best["diff_ci_high"] < 0)
+        lines.append(
+            f"{outcome_unit(o).label}: {best['scenario']} does best — {show(o, best['mean'])} against "
+            f"{show(o, sub[sub['scenario'] == reference]['mean'].iloc[0])} for {reference}"
+            f"{'' if sig else ' (not distinguishable from the reference at 95 %)'}; it costs "
+            f"{show('cost', best['cost'])} a year ({_signed_cost(best['cost_delta'])}), "
+            f"{cost_per_improvement(o, _improvement(best), best['cost_delta'])}.")
+    lines.append(f"Each option ran {reps} replicates with the same seeds as the reference (common random numbers).")
+    return lines
+
+
+def _signed_cost(delta: float) -> str:
+    if not np.isfinite(delta):
+        return "cost unknown"
+    return f"{'+' if delta >= 0 else '−'}{num(abs(delta), 4)} 万元 vs the reference"
+
+
+def _improvement(row: pd.Series) -> float:
+    d = float(row["diff"])
+    return d if row["better"] == "higher" else -d
+
+
+def answer_table(cmp: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """One row per main outcome: the best option, its value, the gain over the reference and its price."""
+    rows = []
+    for o in outcomes:
+        sub = cmp[cmp["outcome"] == o]
+        best = sub.sort_values("rank").iloc[0]
+        rows.append({
+            "outcome": f"{outcome_unit(o).label} ({_direction_words(o)})",
+            "best option": best["scenario"],
+            "value [95 % CI]": show_interval(o, best["mean"], best["ci_low"], best["ci_high"]),
+            "vs reference [95 % CI]": show_interval(o, best["diff"], best["diff_ci_low"], best["diff_ci_high"])
+            if best["ce_note"] != "reference" else "reference",
+            "cost per year": show("cost", best["cost"]),
+            "extra cost": _signed_cost(best["cost_delta"]).replace(" vs the reference", ""),
+            "cost per unit of improvement": cost_per_improvement(o, _improvement(best), best["cost_delta"])
+            if best["ce_note"] != "reference" else "–",
+        })
+    return pd.DataFrame(rows)
+
+
+def outcome_table(cmp: pd.DataFrame, o: str) -> pd.DataFrame:
+    """Every option on one outcome, best first, in display units."""
+    sub = cmp[cmp["outcome"] == o]
+    if sub["rank"].notna().any():
+        sub = sub.sort_values("rank")
+    rows = []
+    for r in sub.itertuples(index=False):
+        ref = r.ce_note == "reference"
+        rows.append({
+            "option": r.scenario,
+            "mean [95 % CI]": show_interval(o, r.mean, r.ci_low, r.ci_high),
+            "vs reference [95 % CI]": "reference" if ref else show_interval(o, r.diff, r.diff_ci_low, r.diff_ci_high),
+            "d_z": "" if ref or pd.isna(r.effect_size) else num(r.effect_size, 2),
+            "rank": "" if pd.isna(r.rank) else str(int(r.rank)),
+            "cost per year": show("cost", r.cost),
+            "cost per unit of improvement": "" if ref or o == "cost" or r.better not in ("lower", "higher") else
+            cost_per_improvement(o, r.diff if r.better == "higher" else -r.diff, r.cost_delta),
+            "n": int(r.n),
+        })
+    return pd.DataFrame(rows)
+
+
+
+# ---------------------------------------------------------------------- optimisation
+def representative_packages(front: pd.DataFrame, objectives: dict[str, str], k: int = 5) -> pd.DataFrame:
+    """Up to ``k`` packages that span the front, each with the reason it was chosen (column ``why``).
+
+    The best package on each objective first, then the balanced one (closest to the ideal point after
+    scaling each objective to 0–1 over the front), then the packages farthest from those already
+    chosen (farthest-point sampling in the scaled objective space).
+    """
+    if front.empty:
+        return front.assign(why=[])
+    names = list(objectives)
+    z = front[names].to_numpy(float).copy()
+    for j, n in enumerate(names):
+        if objectives[n] == "max":
+            z[:, j] = -z[:, j]
+    lo, hi = np.nanmin(z, axis=0), np.nanmax(z, axis=0)
+    z = (z - lo) / np.where(hi > lo, hi - lo, 1.0)
+    chosen: list[int] = []
+    why: list[str] = []
+    for j, n in enumerate(names):
+        i = int(np.nanargmin(z[:, j]))
+        if i not in chosen and len(chosen) < k:
+            chosen.append(i)
+            why.append(f"best {outcome_unit(n).label}")
+        elif i in chosen:
+            why[chosen.index(i)] += f", best {outcome_unit(n).label}"
+    balanced = int(np.nanargmin(np.linalg.norm(z, axis=1)))
+    if balanced not in chosen and len(chosen) < k:
+        chosen.append(balanced)
+        why.append("balanced (closest to the ideal)")
+    while len(chosen) < min(k, len(front)):
+        d = np.min(np.linalg.norm(z[:, None, :] - z[None, chosen, :], axis=2), axis=1)
+        d[chosen] = -1
+        chosen.append(int(np.argmax(d)))
+        why.append("spread along the front")
+    return front.iloc[chosen].assign(why=why).reset_index(drop=True)
+
+
+def _lever_label(name: str) -> str:
+    return name.split(".")[-1].replace("_", " ")
+
+
+def _lever_cell(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "on" if v else "off"
+    if isinstance(v, float | np.floating):
+        return num(v, 2)
+    return str(v)
+
+
+def package_table(rows: pd.DataFrame, objectives: dict[str, str], levers: list[str], label_col: str,
+                  extra: list[str] | None = None) -> pd.DataFrame:
+    """Packages or options in display units: name, objectives with 5–95 % ranges, then the levers."""
+    out = []
+    for _, r in rows.iterrows():
+        row: dict[str, Any] = {"package": str(r[label_col])}
+        if "why" in r:
+            row["why"] = r["why"]
+        for o in [*objectives, *(extra or [])]:
+            if o in r:
+                row[f"{outcome_unit(o).label} ({'↓' if objectives.get(o, 'min') == 'min' else '↑'})"
+                    if o in objectives else outcome_unit(o).label] = show_interval(
+                    o, r[o], r.get(f"{o}_low"), r.get(f"{o}_high"))
+        for lv in levers:
+            row[_lever_label(lv)] = _lever_cell(r[lv])
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def lever_table(rows: pd.DataFrame, levers: list[str], label_col: str) -> pd.DataFrame:
+    """Lever settings with one row per lever and one column per package (so a wide study fits the page)."""
+    out = pd.DataFrame({"lever": [_lever_label(lv) for lv in levers]})
+    for _, r in rows.iterrows():
+        out[str(r[label_col])] = [_lever_cell(r[lv]) for lv in levers]
+    return out
+
+
+def recurring_levers(front: pd.DataFrame, evaluated: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
+    """Per lever: its values on the front (median and middle half, or the share per level) vs all evaluated."""
+    rows = []
+    for lv in levers:
+        f, a = front[lv], evaluated[lv]
+        if f.dtype == bool or f.dtype == object:
+            share = f.map(_lever_cell).value_counts(normalize=True)
+            top = share.index[0]
+            rows.append({"lever": _lever_label(lv), "on the front": f"{num(100 * share.iloc[0], 2)} % {top}",
+                         "all evaluated": f"{num(100 * (a.map(_lever_cell) == top).mean(), 2)} % {top}",
+                         "verdict": "recurs" if share.iloc[0] >= 0.75 else "varies"})
+            continue
+        q1, q2, q3 = np.quantile(f.astype(float), [0.25, 0.5, 0.75])
+        b1, b3 = np.quantile(a.astype(float), [0.25, 0.75])
+        narrow = (q3 - q1) <= 0.5 * max(b3 - b1, 1e-12)
+        rows.append({"lever": _lever_label(lv), "on the front": f"{num(q2, 2)} [{num(q1, 2)}, {num(q3, 2)}]",
+                     "all evaluated": f"[{num(b1, 2)}, {num(b3, 2)}]",
+                     "verdict": ("recurs (narrow band)" if narrow else "varies along the front")})
+    return pd.DataFrame(rows)
+
+
+def _dominance_lines(options: pd.DataFrame, front: pd.DataFrame, objectives: dict[str, str]) -> list[str]:
+    lines = []
+    by_id = front.set_index("candidate_id")
+    dominated = options[options["n_dominating"] > 0]
+    for r in dominated.head(3).itertuples(index=False):
+        ids = json.loads(r.dominated_by)
+        cheapest = by_id.loc[ids].sort_values("cost").index[0] if "cost" in by_id else ids[0]
+        p = by_id.loc[cheapest]
+        gains = "; ".join(f"{outcome_unit(o).label} {show(o, p[o])} vs {show(o, getattr(r, o))}" for o in objectives)
+        lines.append(f"{r.option} is dominated by {len(ids)} package(s); e.g. package #{cheapest}: {gains}.")
+    if len(dominated) > 3:
+        lines.append(f"… and {len(dominated) - 3} more of the {len(options)} shipped options are dominated "
+                     "(see Shipped options).")
+    elif len(dominated):
+        lines.append(f"{len(dominated)} of the {len(options)} shipped options are dominated.")
+    if dominated.empty:
+        lines.append("No shipped option is dominated by a package on the front: each is best on some objective "
+                     "or trade-off. " + "; ".join(
+                         f"{r.option}: " + ", ".join(f"{outcome_unit(o).label} {show(o, getattr(r, o))}"
+                                                     for o in objectives)
+                         for r in options.itertuples(index=False)) + ".")
+    return lines
+
+
+def write_optimize_report(res: dict[str, Any], out_dir: str | Path) -> Path:
+    """Report for ``govsim optimize``: the answer first (best packages, their price, the options they beat).
+
+    Args:
+        res: :func:`experiments.optimize.read_optimize` of a finished search.
+        out_dir: Folder for ``report.html``, ``report.md`` and ``figures/``.
+
+    Returns:
+        Path of ``report.html``.
+    """
+    from govsim.analysis import figures as F
+
+    meta = res["meta"]
+    spec = meta["spec"]
+    objectives: dict[str, str] = spec["objectives"]
+    levers = list(spec["parameters"])
+    front, evals, history, options = res["pareto"], res["evaluations"], res["history"], res["options"]
+    unc = spec.get("uncertainties") or {}
+    robustness = unc.get("robustness", "mean") if unc else "mean"
+    n_states = int(meta.get("ensemble", 1))
+    reps = int(spec["experiment"]["replicates"])
+    judged = {"mean": "by its mean across the states of the world",
+              "p90": "by its bad-side 90th percentile across the states of the world (beaten in only 10 % of them)",
+              "regret": "by its largest regret across the states (shortfall from the best package in that state)",
+              "satisficing": "by the share of states in which it meets its threshold"}[robustness]
+    reference = None
+    if options is not None and len(options):
+        reference = "baseline" if "baseline" in set(options["option"]) else str(options["option"].iloc[0])
+    head = [f"{len(front)} packages are on the front (no other package is at least as good on every objective and "
+            f"better on one, within the constraints) among {len(evals)} packages evaluated over "
+            f"{len(history)} generations: {meta.get('runs', '?')} model runs, each package in {n_states} state(s) "
+            f"of the world × {reps} replicate(s) with the same seeds (common random numbers). Each objective is "
+            f"judged {judged}; the ranges shown are 5–95 % over all of a package's runs."]
+    best_rows = []
+    for o, sense in objectives.items():
+        if front.empty:
+            break
+        i = front[o].idxmin() if sense == "min" else front[o].idxmax()
+        p = front.loc[i]
+        row = {"objective": f"{outcome_unit(o).label} ({'lower' if sense == 'min' else 'higher'} is better)",
+               "best package": f"#{int(p['candidate_id'])}",
+               "value [5–95 %]": show_interval(o, p[o], p.get(f"{o}_low"), p.get(f"{o}_high"))}
+        if "cost" in front:
+            row["cost"] = show("cost", p["cost"])
+        if reference is not None and o in options:
+            ref = options[options["option"] == reference].iloc[0]
+            gain = (ref[o] - p[o]) if sense == "min" else (p[o] - ref[o])
+            row[f"vs {reference}"] = f"{'+' if p[o] >= ref[o] else '−'}{show(o, abs(p[o] - ref[o]))}"
+            if "cost" in front and o != "cost":
+                row["cost per unit of improvement"] = cost_per_improvement(o, gain, p["cost"] - ref["cost"])
+        best_rows.append(row)
+    lead = Section("The answer", lead=True, paragraphs=head,
+                   tables=[("Best package on each objective", pd.DataFrame(best_rows))])
+    if options is not None and len(options):
+        lead.paragraphs += _dominance_lines(options, front, objectives)
+    labels = {o: outcome_unit(o).label for o in objectives}
+    lead.figures.append(("front", "The front: every package on it (blue) and the shipped options (red, dashed); "
+                         + ("each axis runs from worst to best" if len(objectives) > 2 else "arrows: better"),
+                         F.pareto_front(front, objectives, options, labels)))
+    reps_tab = representative_packages(front, objectives)
+    forest_rows = []
+    for kind, tab, label in (("package", reps_tab, "candidate_id"), ("option", options, "option")):
+        if tab is None or not len(tab):
+            continue
+        for _, r in tab.iterrows():
+            name = f"#{int(r[label])}" if kind == "package" else str(r[label])
+            for o in objectives:
+                forest_rows.append({"label": name, "kind": kind,
+                                    "outcome": f"{labels[o]} ({'lower' if objectives[o] == 'min' else 'higher'} "
+                                               f"is better)",
+                                    "value": float(r[o]) * outcome_unit(o).factor,
+                                    "low": float(r.get(f"{o}_low", r[o])) * outcome_unit(o).factor,
+                                    "high": float(r.get(f"{o}_high", r[o])) * outcome_unit(o).factor})
+    if forest_rows:
+        lead.figures.append(("forest", "Representative packages (blue) and shipped options (red): value and 5–95 % "
+                             "range over runs, in display units", F.package_forest(pd.DataFrame(forest_rows))))
+    reps_show = reps_tab.assign(candidate_id=[f"#{int(c)}" for c in reps_tab["candidate_id"]]) if len(reps_tab) \
+        else reps_tab
+    extra = [o for o in spec.get("constraints", {}) if o not in objectives]
+    sections = [lead,
+                Section("Representative packages", paragraphs=[
+                    "Five packages that span the front (best on each objective, the balanced one, then the most "
+                    "different); objectives with their 5–95 % range over runs, then the lever settings."],
+                    tables=[("Representative packages: outcomes", package_table(reps_show, objectives, [],
+                                                                                 "candidate_id", extra)),
+                            ("Representative packages: lever settings", lever_table(reps_show, levers,
+                                                                                   "candidate_id"))]),
+                Section("Recurring levers", paragraphs=[
+                    "Levers whose values on the front sit in a narrow band (or on one level) recur: the front agrees "
+                    "on them. The others trade one objective against another."],
+                    tables=[("Levers on the front vs all evaluated packages (median [middle half])",
+                             recurring_levers(front, evals, levers) if len(front) else pd.DataFrame())])]
+    if options is not None and len(options):
+        opt = options.assign(dominated=[("yes, by " + ", ".join(f"#{i}" for i in json.loads(d)[:5])
+                                         + (" …" if n > 5 else "")) if n else "no"
+                                        for d, n in zip(options["dominated_by"], options["n_dominating"], strict=True)])
+        tab = package_table(opt, objectives, [], "option", extra)
+        tab.insert(1, "dominated", opt["dominated"].tolist())
+        sections.append(Section("Shipped options", paragraphs=[
+            "The hand-made options, run with the same seeds and the same states of the world as every package."],
+            tables=[("Shipped options", tab)]))
+    sections.append(Section("Search progress", paragraphs=[
+        f"Hypervolume of the front per generation (reference point {meta.get('reference_point')}, in the order of "
+        f"the objectives); a flat tail means more generations would add little."],
+        figures=[("hypervolume", "Hypervolume and front size per generation", F.hypervolume_history(history))]))
+    prov = {"study": spec["experiment"]["name"], "file": meta.get("file"), "algorithm": spec["search"]["algorithm"],
+            "population": spec["search"]["population"], "generations": spec["search"]["generations"],
+            "robustness": robustness, "states of the world": n_states, "replicates": reps,
+            "evaluations": meta.get("evaluations"), "runs": meta.get("runs"), "seeds": meta.get("seeds"),
+            "wall time (s)": meta.get("wall_s"), "started": meta.get("started"), "finished": meta.get("finished"),
+            "resumed": meta.get("resumed"), "versions": meta.get("versions")}
+    return write_report(out_dir, f"Best packages — {spec['experiment']['name']}", prov, sections)
