@@ -121,12 +121,13 @@ def zdt1(params: dict[str, Any], rng: np.random.Generator) -> dict[str, float]:
     ``f2 = 1 − √f1`` (``g = 1``); its hypervolume to the reference point (1.1, 1.1) is 1.21 − 1/3.
 
     Args:
-        params: ``x1 … xn``.
+        params: ``x1 … xn``; optional ``sleep`` (seconds to wait first, so tests can interrupt a search).
         rng: Unused (the problem is deterministic).
 
     Returns:
         ``{"f1": …, "f2": …}``.
     """
+    time.sleep(float(params.get("sleep", 0.0)))
     x = _xs(params)
     g = 1.0 + 9.0 * float(x[1:].sum()) / (len(x) - 1)
     f1 = float(x[0])
