@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from govsim.cli import main
 from govsim.experiments.optimize import load_optimize, optimize, parse_optimize, read_optimize
 from govsim.experiments.store import read_runs
 from govsim.sim.errors import InputError
+
+from govsim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ZDT1_HV = 1.1 * 1.1 - 1.0 / 3.0  # hypervolume of the true ZDT1 front to (1.1, 1.1)
