@@ -261,9 +261,8 @@ def pareto_front(front: pd.DataFrame, objectives: dict[str, str], options: pd.Da
     for row in scaled(front):
         ax.plot(x, row, color="#1f77b4", alpha=0.35, linewidth=1)
     if options is not None and len(options):
-        for row, name in zip(scaled(options), options["option"], strict=True):
+        for row in scaled(options):  # named in the forest plot and the options table
             ax.plot(x, row, color="#d62728", linestyle="--", linewidth=1.2, alpha=0.8)
-            ax.annotate(str(name), (x[-1], row[-1]), fontsize=7, xytext=(4, 0), textcoords="offset points")
     ax.plot([], [], color="#1f77b4", label="packages on the front")
     if options is not None and len(options):
         ax.plot([], [], color="#d62728", linestyle="--", label="shipped options")

@@ -37,7 +37,8 @@ figure{margin:1em 0} figcaption{font-size:0.85em;color:#555}
 .meta{color:#444;font-size:0.9em}
 .answer{background:#eef5ff;border:1px solid #9cc0ee;border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0}
 .answer h2{margin-top:0.6em} .answer p{font-size:1.02em}
-td.s,th{white-space:nowrap} img{max-width:100%}
+th{white-space:normal;vertical-align:bottom} img{max-width:100%}
+.answer table{font-size:0.85em}
 """
 
 
@@ -588,7 +589,6 @@ def answer_table(cmp: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
             "vs reference [95 % CI]": show_interval(o, best["diff"], best["diff_ci_low"], best["diff_ci_high"])
             if best["ce_note"] != "reference" else "reference",
             "cost per year": show("cost", best["cost"]),
-            "extra cost": _signed_cost(best["cost_delta"]).replace(" vs the reference", ""),
             "cost per unit of improvement": cost_per_improvement(o, _improvement(best), best["cost_delta"])
             if best["ce_note"] != "reference" else "–",
         })

@@ -846,10 +846,8 @@ def _write_outputs(spec: OptimizeSpec, folder: Path, enc: Encoding, ev: Evaluato
         table = _summary_rows(spec, ev, names, opt)
         table.insert(0, "option", names)
         fo = np.array([ev.objective(opt.runs[n]) for n in names])
-        dom: list[list[int]] = []
-        for i in range(len(names)):
-            dom.append([int(pareto.at[p, "candidate_id"]) for p in range(len(pareto))
-                        if _dominates(fa[front][p], fo[i])])
+        ids = pareto["candidate_id"].to_numpy(int)  # candidate_id is the row of fa (order of first evaluation)
+        dom = [[int(c) for c in ids if _dominates(fa[c], fo[i])] for i in range(len(names))]
         table["dominated_by"] = [json.dumps(d) for d in dom]
         table["n_dominating"] = [len(d) for d in dom]
         write("options.parquet", table)

@@ -341,6 +341,13 @@ def test_the_shipped_study_runs_tiny_and_reports(tmp_path, capsys):
     assert len(res["pareto"]) >= 1 and len(res["options"]) == len(load_optimize(
         ROOT / "experiments" / "best_package.toml").options)
     assert (res["pareto"]["cost"] <= 2500.0 * 20 / 365 + 1e-9).all() or res["pareto"]["feasible"].all()
+    spec = load_optimize(ROOT / "experiments" / "best_package.toml")
+    by_id = res["pareto"].set_index("candidate_id")
+    for opt in res["options"].itertuples(index=False):  # a dominating package is no worse on any objective
+        for cid in json.loads(opt.dominated_by):
+            pkg = by_id.loc[cid]
+            for o, sense in spec.objectives.items():
+                assert (pkg[o] <= getattr(opt, o)) if sense == "min" else (pkg[o] >= getattr(opt, o)), (opt.option, o)
     text = (out / "report.html").read_text(encoding="utf-8")
     # the report names a dominated option and its package, or says with numbers that none is dominated
     dominated = res["options"][res["options"]["n_dominating"] > 0]
