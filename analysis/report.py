@@ -426,22 +426,26 @@ def num(v: Any, sig: int = 3) -> str:
     return f"{x:,.{min(digits, 10)}f}"
 
 
-def show(name: str, v: Any, *, unit: bool = True, sig: int = 3) -> str:
-    """An outcome value in its display unit (``1.23 %``, ``13.4 days``, ``2,101 万元``)."""
+def show(name: str, v: Any, *, unit: bool = True, sig: int = 3, diff: bool = False) -> str:
+    """An outcome value in its display unit (``1.23 %``, ``13.4 days``, ``2,101 万元``).
+
+    With ``diff``, ``v`` is a difference: shares are then in percentage points (``pp``).
+    """
     u = outcome_unit(name)
     try:
         x = float(v) * u.factor
     except (TypeError, ValueError):
         return str(v)
     text = num(x, sig if u.suffix != "万元" else max(sig, 4))
-    return f"{text} {u.suffix}".rstrip() if unit and u.suffix and not math.isnan(x) else text
+    suffix = "pp" if diff and u.suffix == "%" else u.suffix
+    return f"{text} {suffix}".rstrip() if unit and suffix and not math.isnan(x) else text
 
 
-def show_interval(name: str, v: Any, lo: Any, hi: Any) -> str:
+def show_interval(name: str, v: Any, lo: Any, hi: Any, *, diff: bool = False) -> str:
     """``value [low, high]`` in display units (the interval without units)."""
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
-        return show(name, v)
-    return f"{show(name, v)} [{show(name, lo, unit=False)}, {show(name, hi, unit=False)}]"
+        return show(name, v, diff=diff)
+    return f"{show(name, v, diff=diff)} [{show(name, lo, unit=False)}, {show(name, hi, unit=False)}]"
 
 
 def cost_per_improvement(name: str, improvement: float, extra_cost: float) -> str:
@@ -586,7 +590,8 @@ def answer_table(cmp: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
             "outcome": f"{outcome_unit(o).label} ({_direction_words(o)})",
             "best option": best["scenario"],
             "value [95 % CI]": show_interval(o, best["mean"], best["ci_low"], best["ci_high"]),
-            "vs reference [95 % CI]": show_interval(o, best["diff"], best["diff_ci_low"], best["diff_ci_high"])
+            "vs reference [95 % CI]": show_interval(o, best["diff"], best["diff_ci_low"], best["diff_ci_high"],
+                                                    diff=True)
             if best["ce_note"] != "reference" else "reference",
             "cost per year": show("cost", best["cost"]),
             "cost per unit of improvement": cost_per_improvement(o, _improvement(best), best["cost_delta"])
@@ -606,7 +611,8 @@ def outcome_table(cmp: pd.DataFrame, o: str) -> pd.DataFrame:
         rows.append({
             "option": r.scenario,
             "mean [95 % CI]": show_interval(o, r.mean, r.ci_low, r.ci_high),
-            "vs reference [95 % CI]": "reference" if ref else show_interval(o, r.diff, r.diff_ci_low, r.diff_ci_high),
+            "vs reference [95 % CI]": "reference" if ref else show_interval(o, r.diff, r.diff_ci_low, r.diff_ci_high,
+                                                                            diff=True),
             "d_z": "" if ref or pd.isna(r.effect_size) else num(r.effect_size, 2),
             "rank": "" if pd.isna(r.rank) else str(int(r.rank)),
             "cost per year": show("cost", r.cost),
@@ -770,7 +776,7 @@ def write_optimize_report(res: dict[str, Any], out_dir: str | Path) -> Path:
         reference = "baseline" if "baseline" in set(options["option"]) else str(options["option"].iloc[0])
     head = [f"{len(front)} packages are on the front (no other package is at least as good on every objective and "
             f"better on one, within the constraints) among {len(evals)} packages evaluated over "
-            f"{len(history)} generations: {meta.get('runs', '?')} model runs, each package in {n_states} state(s) "
+            f"{len(history)} generations: {int(meta.get('runs', 0)):,} model runs, each package in {n_states} state(s) "
             f"of the world × {reps} replicate(s) with the same seeds (common random numbers). Each objective is "
             f"judged {judged}; the ranges shown are 5–95 % over all of a package's runs."]
     best_rows = []
@@ -787,7 +793,7 @@ def write_optimize_report(res: dict[str, Any], out_dir: str | Path) -> Path:
         if reference is not None and o in options:
             ref = options[options["option"] == reference].iloc[0]
             gain = (ref[o] - p[o]) if sense == "min" else (p[o] - ref[o])
-            row[f"vs {reference}"] = f"{'+' if p[o] >= ref[o] else '−'}{show(o, abs(p[o] - ref[o]))}"
+            row[f"vs {reference}"] = f"{'+' if p[o] >= ref[o] else '−'}{show(o, abs(p[o] - ref[o]), diff=True)}"
             if "cost" in front and o != "cost":
                 row["cost per unit of improvement"] = cost_per_improvement(o, gain, p["cost"] - ref["cost"])
         best_rows.append(row)
