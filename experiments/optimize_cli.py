@@ -53,7 +53,7 @@ def optimize(
     Writes pareto.parquet, history.parquet, evaluations.parquet, options.parquet and report.html/.md into
     OUT; an interrupted search continues with --resume without repeating a run.
     """
-    from govsim.analysis.report import write_optimize_report
+    from govsim.analysis.optimize_report import write_optimize_report
     from govsim.experiments.optimize import load_optimize, read_optimize, with_changes
     from govsim.experiments.optimize import optimize as run_optimize
     from govsim.sim.errors import OutputError

@@ -396,7 +396,7 @@ def optimize(study: PathLike, out: PathLike, executor: str = "processes", worker
                           progress=progress)
     res = read_optimize(folder)
     if report:
-        from govsim.analysis.report import write_optimize_report
+        from govsim.analysis.optimize_report import write_optimize_report
 
         write_optimize_report(res, folder)
     return res["pareto"]
