@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+NBSP = "\u00a0"
+"""Between a number and its unit, and inside an interval, so a table cell never breaks a value."""
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -103,14 +106,14 @@ def show(name: str, v: Any, *, unit: bool = True, sig: int = 3, diff: bool = Fal
         return str(v)
     text = num(x, sig if u.suffix != "万元" else max(sig, 4))
     suffix = "pp" if diff and u.suffix == "%" else u.suffix
-    return f"{text} {suffix}".rstrip() if unit and suffix and not math.isnan(x) else text
+    return f"{text}{NBSP}{suffix}" if unit and suffix and not math.isnan(x) else text
 
 
 def show_interval(name: str, v: Any, lo: Any, hi: Any, *, diff: bool = False) -> str:
     """``value [low, high]`` in display units (the interval without units)."""
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return show(name, v, diff=diff)
-    return f"{show(name, v, diff=diff)} [{show(name, lo, unit=False)}, {show(name, hi, unit=False)}]"
+    return f"{show(name, v, diff=diff)}{NBSP}[{show(name, lo, unit=False)},{NBSP}{show(name, hi, unit=False)}]"
 
 
 def cost_per_improvement(name: str, improvement: float, extra_cost: float) -> str:
@@ -125,5 +128,5 @@ def cost_per_improvement(name: str, improvement: float, extra_cost: float) -> st
     if steps <= 0:
         return "no improvement" if extra_cost >= 0 else "cheaper, but worse"
     if extra_cost <= 0:
-        return f"saves {num(-extra_cost, 4)} 万元 and improves: dominant"
-    return f"{num(extra_cost / steps)} 万元 per {u.per}"
+        return f"saves {num(-extra_cost, 4)}{NBSP}万元 and improves: dominant"
+    return f"{num(extra_cost / steps)}{NBSP}万元 per {u.per}"

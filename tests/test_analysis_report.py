@@ -100,9 +100,10 @@ def test_readable_numbers():
     from govsim.analysis.report import cost_per_improvement, num, show
 
     assert num(5.257e-06) == "0.00000526" and num(1887.04, 4) == "1,887" and num(float("nan")) == "–"
-    assert show("share_left_city", 0.0123) == "1.23 %" and show("mean_resolution_days", 13.448) == "13.4 days"
-    assert show("cost", 2101.83) == "2,102 万元"
-    assert cost_per_improvement("left_city", 4.0, 100.0) == "25.0 万元 per dispute kept inside the city"
+    nb = "\u00a0"  # a value never breaks across lines
+    assert show("share_left_city", 0.0123) == f"1.23{nb}%" and show("mean_resolution_days", 13.448) == f"13.4{nb}days"
+    assert show("cost", 2101.83) == f"2,102{nb}万元" and show("share_left_city", -0.01, diff=True) == f"-1.00{nb}pp"
+    assert cost_per_improvement("left_city", 4.0, 100.0) == f"25.0{nb}万元 per dispute kept inside the city"
     assert cost_per_improvement("mean_trust", 0.02, -5.0).endswith("dominant")
     assert cost_per_improvement("mean_trust", -0.02, 5.0) == "no improvement"
 
