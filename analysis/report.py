@@ -39,7 +39,7 @@ figure{margin:1em 0} figcaption{font-size:0.85em;color:#555}
 .answer{background:#eef5ff;border:1px solid #9cc0ee;border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0}
 .answer h2{margin-top:0.6em} .answer p{font-size:1.02em}
 th{white-space:normal;vertical-align:bottom} img{max-width:100%}
-.answer table{font-size:0.85em}
+.answer table{font-size:0.85em} td{word-break:keep-all}
 """
 
 

@@ -111,7 +111,7 @@ def show(name: str, v: Any, *, unit: bool = True, sig: int = 3, diff: bool = Fal
 
 def show_interval(name: str, v: Any, lo: Any, hi: Any, *, diff: bool = False) -> str:
     """``value [low, high]`` in display units (the interval without units)."""
-    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi) or lo == hi:  # no interval, or no spread to show
         return show(name, v, diff=diff)
     return f"{show(name, v, diff=diff)}{NBSP}[{show(name, lo, unit=False)},{NBSP}{show(name, hi, unit=False)}]"
 
