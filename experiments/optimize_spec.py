@@ -336,7 +336,11 @@ def option_values(spec: OptimizeSpec, name: str) -> dict[str, Any]:
     for lever in spec.levers:
         obj: Any = scen
         for part in lever.split("."):
-            obj = getattr(obj, part)
+            obj = obj[int(part)] if isinstance(obj, list) and part.isdigit() and int(part) < len(obj) else \
+                getattr(obj, part, None) if not isinstance(obj, dict) else obj.get(part)
+            if obj is None:
+                raise InputError(spec.path or "<optimize>", f"options.{name}",
+                                 f"the scenario {spec.option_path(name)} has no value for the lever {lever!r}")
         out[lever] = obj
     return out
 
