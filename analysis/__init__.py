@@ -19,6 +19,7 @@ _EXPORTS = {
     "feature_importance": "govsim.analysis.discovery",
     "write_comparison_report": "govsim.analysis.report",
     "write_sensitivity_report": "govsim.analysis.report",
+    "write_optimize_report": "govsim.analysis.optimize_report",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -213,3 +213,103 @@ def save(fig: Figure, stem: str | object, formats: Sequence[str] = ("png", "svg"
         fig.savefig(p, format=fmt, dpi=110)
         out.append(p)
     return out
+
+
+def pareto_front(front: pd.DataFrame, objectives: dict[str, str], options: pd.DataFrame | None = None,
+                 labels: dict[str, str] | None = None) -> Figure:
+    """The front: a scatter for two objectives, parallel coordinates for three or more.
+
+    In parallel coordinates every axis runs from worst (bottom) to best (top) over the packages and
+    options shown, so a line high everywhere is a package good on every objective.
+
+    Args:
+        front: One row per package with a column per objective.
+        objectives: Objective → ``"min"`` or ``"max"``, in axis order.
+        options: Hand-made options (``option`` column + the objectives), drawn dashed, or None.
+        labels: Axis labels per objective (default: the names).
+    """
+    names = list(objectives)
+    labels = labels or {}
+    if len(names) == 2:
+        fig, axes = _figure(6.5, 4.5)
+        ax = axes[0, 0]
+        a, b = names
+        ax.scatter(front[a], front[b], color="#1f77b4", label="packages on the front", zorder=3)
+        if options is not None and len(options):
+            ax.scatter(options[a], options[b], marker="s", color="#d62728", label="shipped options", zorder=3)
+            for r in options.itertuples(index=False):
+                ax.annotate(str(r.option), (getattr(r, a), getattr(r, b)), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
+        ax.set_xlabel(f"{labels.get(a, a)} ({objectives[a]})")
+        ax.set_ylabel(f"{labels.get(b, b)} ({objectives[b]})")
+        ax.legend(fontsize="small")
+        return fig
+    allv = pd.concat([front[names], options[names]] if options is not None and len(options) else [front[names]])
+    lo, hi = allv.min(), allv.max()
+    span = (hi - lo).replace(0, 1.0)
+
+    def scaled(df: pd.DataFrame) -> np.ndarray:
+        z = (df[names] - lo) / span
+        for n in names:
+            if objectives[n] == "min":
+                z[n] = 1.0 - z[n]
+        return z.to_numpy(float)
+
+    fig, axes = _figure(max(6.5, 1.8 * len(names)), 4.5)
+    ax = axes[0, 0]
+    x = np.arange(len(names))
+    for row in scaled(front):
+        ax.plot(x, row, color="#1f77b4", alpha=0.35, linewidth=1)
+    if options is not None and len(options):
+        for row in scaled(options):  # named in the forest plot and the options table
+            ax.plot(x, row, color="#d62728", linestyle="--", linewidth=1.2, alpha=0.8)
+    ax.plot([], [], color="#1f77b4", label="packages on the front")
+    if options is not None and len(options):
+        ax.plot([], [], color="#d62728", linestyle="--", label="shipped options")
+    ticks = []
+    for n in names:
+        best, worst = (lo[n], hi[n]) if objectives[n] == "min" else (hi[n], lo[n])
+        ticks.append(f"{labels.get(n, n)}\nbest {best:.3g}\nworst {worst:.3g}")
+    ax.set_xticks(x, ticks, fontsize=8)
+    ax.set_yticks([0, 1], ["worst", "best"])
+    for xi in x:
+        ax.axvline(xi, color="grey", linewidth=0.8)
+    ax.set_xlim(-0.2, len(names) - 0.6)
+    ax.legend(fontsize="small", loc="lower left")
+    return fig
+
+
+def package_forest(table: pd.DataFrame) -> Figure:
+    """Dot-and-whisker plot of packages and options, one panel per outcome.
+
+    Args:
+        table: Long table with ``label``, ``outcome`` (panel title), ``value``, ``low``, ``high`` and
+            ``kind`` (``package`` or ``option``); whiskers span ``low``–``high``.
+    """
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    labels = list(dict.fromkeys(table["label"]))
+    fig, axes = _figure(7.0, 0.8 + (0.28 * len(labels) + 0.6) * len(outcomes), nrows=len(outcomes))
+    for ax, o in zip(axes[:, 0], outcomes, strict=True):
+        sub = table[table["outcome"] == o].set_index("label").reindex(labels)
+        ypos = np.arange(len(labels))[::-1]
+        colors = ["#d62728" if k == "option" else "#1f77b4" for k in sub["kind"]]
+        err = np.vstack([sub["value"] - sub["low"], sub["high"] - sub["value"]])
+        for y, v, e0, e1, c in zip(ypos, sub["value"], err[0], err[1], colors, strict=True):
+            ax.errorbar([v], [y], xerr=[[max(e0, 0)], [max(e1, 0)]], fmt="o", color=c, capsize=3)
+        ax.set_yticks(ypos, labels, fontsize=8)
+        ax.set_title(str(o), fontsize="medium")
+    return fig
+
+
+def hypervolume_history(history: pd.DataFrame) -> Figure:
+    """Hypervolume of the front (and its size) per generation."""
+    fig, axes = _figure(6.5, 3.2)
+    ax = axes[0, 0]
+    ax.plot(history["generation"], history["hypervolume"], marker="o", color="#1f77b4")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("hypervolume")
+    ax2 = ax.twinx()
+    ax2.plot(history["generation"], history["front_size"], color="#7f7f7f", linestyle=":", label="front size")
+    ax2.set_ylabel("packages on the front")
+    ax.set_title("Search progress: hypervolume (solid) and front size (dotted)", fontsize="medium")
+    return fig

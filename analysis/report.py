@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from govsim.analysis.units import cost_per_improvement, num, outcome_unit, show, show_interval
 
 if TYPE_CHECKING:
     from govsim.analysis.discovery import PrimResult
@@ -29,12 +30,16 @@ if TYPE_CHECKING:
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.9em}
+table{border-collapse:collapse;margin:0.6em 0 1.2em;font-size:0.9em;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3} td.s{text-align:left}
 figure{margin:1em 0} figcaption{font-size:0.85em;color:#555}
 .warn{background:#fff4e5;border-left:4px solid #f0a020;padding:0.4em 0.8em}
 .meta{color:#444;font-size:0.9em}
+.answer{background:#eef5ff;border:1px solid #9cc0ee;border-radius:6px;padding:0.2em 1em 0.6em;margin:1em 0}
+.answer h2{margin-top:0.6em} .answer p{font-size:1.02em}
+th{white-space:normal;vertical-align:bottom} img{max-width:100%}
+.answer table{font-size:0.85em} td{word-break:keep-all}
 """
 
 
@@ -48,6 +53,7 @@ class Section:
         tables: ``(caption, DataFrame)`` pairs.
         figures: ``(name, caption, Figure)``; ``name`` becomes the file stem.
         warnings: Highlighted plain-text warnings.
+        lead: The answer: shown first, in a box, before every other section.
     """
 
     title: str
@@ -55,6 +61,7 @@ class Section:
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: list[tuple[str, str, Figure]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lead: bool = False
 
 
 def _fmt(v: Any) -> str:
@@ -126,17 +133,21 @@ def write_report(
     h: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        "<h2>Provenance</h2>",
-        html_table(provenance_table(prov)),
     ]
-    m: list[str] = [f"# {title}", "", "## Provenance", "", md_table(provenance_table(prov)), ""]
-    for sec in sections:
+    m: list[str] = [f"# {title}", ""]
+    # The answer first, then the details; provenance last (it is for whoever checks, not whoever decides).
+    ordered = [x for x in sections if x.lead] + [x for x in sections if not x.lead]
+    ordered.append(Section("Provenance", tables=[("What was run", provenance_table(prov))]))
+    for sec in ordered:
+        if sec.lead:
+            h.append('<div class="answer">')
         h.append(f"<h2>{html.escape(sec.title)}</h2>")
         m += [f"## {sec.title}", ""]
         for p in sec.paragraphs:
-            h.append(f'<p class="meta">{html.escape(p)}</p>')
+            h.append(f'<p class="meta">{html.escape(p)}</p>' if not sec.lead else f"<p>{html.escape(p)}</p>")
             m += [p, ""]
         for w in sec.warnings:
             h.append(f'<p class="warn">{html.escape(w)}</p>')
@@ -153,6 +164,8 @@ def write_report(
                 f"<figcaption>{html.escape(caption)}</figcaption></figure>"
             )
             m += [f"![{caption}](figures/{safe}.png)", "", f"*{caption}* ([SVG](figures/{safe}.svg))", ""]
+        if sec.lead:
+            h.append("</div>")
     h.append("</body></html>")
     path = out / f"{stem}.html"
     path.write_text("\n".join(h), encoding="utf-8")
@@ -375,21 +388,34 @@ def write_comparison_report(
         seeds = sorted(runs_df["seed"].unique().tolist())
         prov.setdefault("seeds", seeds if len(seeds) <= 20 else f"{seeds[:5]} ... ({len(seeds)} seeds)")
     outcomes = list(dict.fromkeys(comparison_df["outcome"]))
-    cols = ["scenario", "outcome", "n", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high",
-            "effect_size", "rank", "cost", "cost_effectiveness", "ce_note"]
+    ranked = [o for o in outcomes if comparison_df.loc[comparison_df["outcome"] == o, "better"].iloc[0]
+              in ("lower", "higher")]
+    main_outcomes = [o for o in ranked if o != "cost"]
+    secondary = [o for o in outcomes if o not in ranked]
+    reference = prov["reference"]
+    lead = Section("The answer", lead=True, paragraphs=_comparison_headline(comparison_df, main_outcomes, reference, reps),
+                   tables=[("Best option on each main outcome", answer_table(comparison_df, main_outcomes))],
+                   figures=[("forest", "Difference from the reference, paired by replicate (common random numbers), "
+                             "with 95 % bootstrap intervals; each panel says which direction is better",
+                             F.forest_plot(comparison_df, main_outcomes or outcomes))])
     main = Section(
-        "Outcomes by scenario",
-        paragraphs=[
-            "mean with its 95 % t interval over replicates; diff = scenario − reference, paired by replicate"
-            " (common random numbers), with a BCa bootstrap interval; effect_size = Cohen's d_z; rank 1 ="
-            " best; cost_effectiveness = improvement per unit of extra cost vs the reference."
-        ],
-        warnings=list(comparison_df.attrs.get("warnings", [])),
-        tables=[(f"{o}", comparison_df[comparison_df["outcome"] == o][[c for c in cols if c in comparison_df]])
-                for o in outcomes],
-        figures=[("forest", "Paired differences vs the reference with 95 % intervals", F.forest_plot(comparison_df))],
+        "Every option on each main outcome",
+        paragraphs=["Mean over replicates with its 95 % interval; difference from the reference paired by replicate "
+                    "with a 95 % bootstrap interval; d_z = Cohen's effect size of the paired difference; rank 1 = best."],
+        tables=[(f"{outcome_unit(o).label} ({_direction_words(o)})", outcome_table(comparison_df, o))
+                for o in [*main_outcomes, *(["cost"] if "cost" in ranked else [])]],
     )
-    sections = [main]
+    notes = [w for w in comparison_df.attrs.get("warnings", []) if "direction of improvement" not in w]
+    if notes:
+        main.warnings = notes
+    sections = [lead, main]
+    if secondary:
+        sections.append(Section(
+            "Secondary outcomes",
+            paragraphs=[f"These outcomes have no better direction declared, so they describe rather than rank: "
+                        f"{', '.join(secondary)}."],
+            tables=[(outcome_unit(o).label, outcome_table(comparison_df, o)) for o in secondary]))
+
     if timeseries_df is not None and len(timeseries_df):
         ts = Section("Over time")
         for o in [c for c in outcomes if c in timeseries_df.columns]:
@@ -402,3 +428,81 @@ def write_comparison_report(
                                F.trust_trap(timeseries_df, thr)))
         sections.append(ts)
     return write_report(out, "Scenario comparison", prov, sections)
+
+
+def _direction_words(name: str) -> str:
+    better = outcome_unit(name).better
+    return {"lower": "lower is better", "higher": "higher is better"}.get(better, "no better direction")
+
+
+def _comparison_headline(cmp: pd.DataFrame, outcomes: list[str], reference: str, reps: int) -> list[str]:
+    lines = []
+    for o in outcomes:
+        sub = cmp[cmp["outcome"] == o]
+        best = sub.sort_values("rank").iloc[0]
+        if best["scenario"] == reference:
+            lines.append(f"{outcome_unit(o).label}: no option beats the reference ({reference}).")
+            continue
+        sig = pd.notna(best["diff_ci_low"]) and (best["diff_ci_low"] > 0 or best["diff_ci_high"] < 0)
+        lines.append(
+            f"{outcome_unit(o).label}: {best['scenario']} does best — {show(o, best['mean'])} against "
+            f"{show(o, sub[sub['scenario'] == reference]['mean'].iloc[0])} for {reference}"
+            f"{'' if sig else ' (not distinguishable from the reference at 95 %)'}; it costs "
+            f"{show('cost', best['cost'])} a year ({_signed_cost(best['cost_delta'])}), "
+            f"{cost_per_improvement(o, _improvement(best), best['cost_delta'])}.")
+    lines.append(f"Each option ran {reps} replicates with the same seeds as the reference (common random numbers).")
+    return lines
+
+
+def _signed_cost(delta: float) -> str:
+    if not np.isfinite(delta):
+        return "cost unknown"
+    return f"{'+' if delta >= 0 else '−'}{num(abs(delta), 4)} 万元 vs the reference"
+
+
+def _improvement(row: pd.Series) -> float:
+    d = float(row["diff"])
+    return d if row["better"] == "higher" else -d
+
+
+def answer_table(cmp: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """One row per main outcome: the best option, its value, the gain over the reference and its price."""
+    rows = []
+    for o in outcomes:
+        sub = cmp[cmp["outcome"] == o]
+        best = sub.sort_values("rank").iloc[0]
+        rows.append({
+            "outcome": f"{outcome_unit(o).label} ({_direction_words(o)})",
+            "best option": best["scenario"],
+            "value [95 % CI]": show_interval(o, best["mean"], best["ci_low"], best["ci_high"]),
+            "vs reference [95 % CI]": show_interval(o, best["diff"], best["diff_ci_low"], best["diff_ci_high"],
+                                                    diff=True)
+            if best["ce_note"] != "reference" else "reference",
+            "cost per year": show("cost", best["cost"]),
+            "cost per unit of improvement": cost_per_improvement(o, _improvement(best), best["cost_delta"])
+            if best["ce_note"] != "reference" else "–",
+        })
+    return pd.DataFrame(rows)
+
+
+def outcome_table(cmp: pd.DataFrame, o: str) -> pd.DataFrame:
+    """Every option on one outcome, best first, in display units."""
+    sub = cmp[cmp["outcome"] == o]
+    if sub["rank"].notna().any():
+        sub = sub.sort_values("rank")
+    rows = []
+    for r in sub.itertuples(index=False):
+        ref = r.ce_note == "reference"
+        rows.append({
+            "option": r.scenario,
+            "mean [95 % CI]": show_interval(o, r.mean, r.ci_low, r.ci_high),
+            "vs reference [95 % CI]": "reference" if ref else show_interval(o, r.diff, r.diff_ci_low, r.diff_ci_high,
+                                                                            diff=True),
+            "d_z": "" if ref or pd.isna(r.effect_size) else num(r.effect_size, 2),
+            "rank": "" if pd.isna(r.rank) else str(int(r.rank)),
+            "cost per year": show("cost", r.cost),
+            "cost per unit of improvement": "" if ref or o == "cost" or r.better not in ("lower", "higher") else
+            cost_per_improvement(o, r.diff if r.better == "higher" else -r.diff, r.cost_delta),
+            "n": int(r.n),
+        })
+    return pd.DataFrame(rows)

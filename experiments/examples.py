@@ -106,3 +106,50 @@ class RandomWalkModel(Model):
         """Every walker takes a normal step."""
         self.positions += self.rng.normal(0.0, self.step_sd, len(self.positions))
         self.datacollector.collect(self)
+
+
+def _xs(params: dict[str, Any]) -> np.ndarray:
+    """The decision vector ``x1, x2, …`` of a test problem, in index order."""
+    names = sorted((k for k in params if k[:1] == "x" and k[1:].isdigit()), key=lambda k: int(k[1:]))
+    return np.array([float(params[k]) for k in names])
+
+
+def zdt1(params: dict[str, Any], rng: np.random.Generator) -> dict[str, float]:
+    """ZDT1 (Zitzler, Deb & Thiele 2000), a two-objective test problem on ``[0, 1]ⁿ``, both minimised.
+
+    ``f1 = x1``, ``g = 1 + 9 Σ_{i≥2} xi / (n − 1)``, ``f2 = g (1 − √(f1 / g))``. The true front is
+    ``f2 = 1 − √f1`` (``g = 1``); its hypervolume to the reference point (1.1, 1.1) is 1.21 − 1/3.
+
+    Args:
+        params: ``x1 … xn``; optional ``sleep`` (seconds to wait first, so tests can interrupt a search).
+        rng: Unused (the problem is deterministic).
+
+    Returns:
+        ``{"f1": …, "f2": …}``.
+    """
+    time.sleep(float(params.get("sleep", 0.0)))
+    x = _xs(params)
+    g = 1.0 + 9.0 * float(x[1:].sum()) / (len(x) - 1)
+    f1 = float(x[0])
+    return {"f1": f1, "f2": g * (1.0 - math.sqrt(f1 / g))}
+
+
+def dtlz2(params: dict[str, Any], rng: np.random.Generator) -> dict[str, float]:
+    """DTLZ2 (Deb, Thiele, Laumanns & Zitzler 2002) with three objectives on ``[0, 1]ⁿ``, all minimised.
+
+    ``g = Σ_{i≥3} (xi − 0.5)²``; ``f1 = (1 + g) cos(x1 π/2) cos(x2 π/2)``, ``f2 = (1 + g) cos(x1 π/2)
+    sin(x2 π/2)``, ``f3 = (1 + g) sin(x1 π/2)``. The true front is the unit sphere's positive octant;
+    its hypervolume to the reference point (1.1, 1.1, 1.1) is 1.1³ − π/6.
+
+    Args:
+        params: ``x1 … xn`` (n ≥ 3).
+        rng: Unused (the problem is deterministic).
+
+    Returns:
+        ``{"f1": …, "f2": …, "f3": …}``.
+    """
+    x = _xs(params)
+    g = float(((x[2:] - 0.5) ** 2).sum())
+    a, b = x[0] * math.pi / 2, x[1] * math.pi / 2
+    return {"f1": (1 + g) * math.cos(a) * math.cos(b), "f2": (1 + g) * math.cos(a) * math.sin(b),
+            "f3": (1 + g) * math.sin(a)}

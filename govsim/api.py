@@ -349,6 +349,46 @@ def sweep(experiment: ExperimentLike, out: PathLike, executor: str = "processes"
     return read_runs(folder)
 
 
+def optimize(study: PathLike, out: PathLike, executor: str = "processes", workers: int | None = None, *,
+             resume: bool = False, progress: bool = False, scheduler: str | None = None,
+             fixed: Mapping[str, Any] | None = None, report: bool = True, **changes: Any) -> pd.DataFrame:
+    """Search the levers for the best packages, like ``govsim optimize``, and return the front.
+
+    Args:
+        study: An optimisation file, or a bundled study's name (``"best_package"``).
+        out: Results folder (new or empty unless ``resume``).
+        executor: ``serial``, ``processes`` (default), ``dask`` or ``mpi``.
+        workers: Worker count (default: all cores).
+        resume: Continue an interrupted search in ``out`` (no run is repeated).
+        progress: Show a progress bar per generation.
+        scheduler: Dask scheduler address (``tcp://HOST:PORT``).
+        fixed: More ``[fixed]`` overrides (``{"world.population": 500}``).
+        report: Also write ``report.html`` and ``report.md`` into ``out``.
+        **changes: Keys to replace, as ``table__key`` (``search__population=8, search__generations=3,
+            uncertainties__ensemble=2, experiment__replicates=1``) for a quick look at a large study.
+
+    Returns:
+        ``pareto.parquet``: one row per non-dominated package (levers, objectives and their 5–95 % ranges).
+
+    Raises:
+        InputError: A bad file, or an output folder that holds something else.
+    """
+    from govsim.experiments.optimize import load_optimize, read_optimize, with_changes
+    from govsim.experiments.optimize import optimize as run_optimize
+
+    path = _named("experiments", study, experiment_names())
+    spec = with_changes(load_optimize(path), {k.replace("__", ".", 1): v for k, v in changes.items()},
+                        dict(fixed or {}))
+    folder = run_optimize(spec, out, executor=executor, workers=workers, scheduler=scheduler, resume=resume,
+                          progress=progress)
+    res = read_optimize(folder)
+    if report:
+        from govsim.analysis.optimize_report import write_optimize_report
+
+        write_optimize_report(res, folder)
+    return res["pareto"]
+
+
 # --------------------------------------------------------------------------- analysis
 
 

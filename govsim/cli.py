@@ -94,6 +94,11 @@ def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment
 
     file = find(file)  # a file that exists, else a bundled scenario or experiment of that name
     data = _read_toml(file)
+    if "objectives" in data:  # an optimisation study (govsim optimize)
+        from govsim.experiments.optimize import load_optimize
+
+        typer.echo(f"{file}: valid optimisation '{load_optimize(file).experiment.name}'")
+        return
     if "experiment" in data:
         from govsim.experiments.spec import load_experiment
 
@@ -222,7 +227,7 @@ def bench(
 
 def _register_optional() -> None:
     """Commands that live in the experiments and analysis packages."""
-    for module in ("govsim.experiments.cli", "govsim.analysis.cli"):
+    for module in ("govsim.experiments.cli", "govsim.analysis.cli", "govsim.experiments.optimize_cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -69,8 +69,8 @@ def test_comparison_report_is_self_contained(tmp_path, comparison_inputs):
     tags = assert_self_contained(text)
     # figures: forest + a fan chart per outcome + the trust trap
     assert sum(t == "img" for t, _ in tags) == 1 + 3 + 1
-    # tables: provenance + one per outcome
-    assert sum(t == "table" for t, _ in tags) == 1 + 3
+    # tables: the answer + one per outcome + provenance
+    assert sum(t == "table" for t, _ in tags) == 1 + 3 + 1
     assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<b>unsafe</b>" not in text
     for needle in ("abc123", "3.5.1", "replicates per scenario", "Cohen"):
@@ -80,6 +80,32 @@ def test_comparison_report_is_self_contained(tmp_path, comparison_inputs):
         assert (tmp_path / m).is_file(), m
     assert (tmp_path / "figures" / "forest.svg").is_file()
     assert pd.read_csv(tmp_path / "comparison.csv").shape[0] == len(cmp)
+
+
+def test_comparison_report_leads_with_the_answer(tmp_path, comparison_inputs):
+    """The answer (best option per outcome, its cost, cost per unit) comes first; provenance comes last."""
+    _, runs, cmp = comparison_inputs
+    text = write_comparison_report(cmp, runs, None, tmp_path, {"git_commit": "abc123"}).read_text(encoding="utf-8")
+    answer, forest, prov = text.index("The answer"), text.index('alt="Difference from the reference'), \
+        text.index("<h2>Provenance")
+    assert answer < forest < prov
+    head = text[answer:prov]
+    assert "Best option on each main outcome" in head and "万元" in head and "cost per unit of improvement" in head
+    assert "per 0.01 more trust" in head  # the price of the improvement, in words
+    assert "direction of improvement is" not in text  # no screen of 'not ranked' lines
+    assert not re.search(r"\d\.\d+e[-+]\d", text[:prov])  # no scientific notation before provenance
+
+
+def test_readable_numbers():
+    from govsim.analysis.report import cost_per_improvement, num, show
+
+    assert num(5.257e-06) == "0.00000526" and num(1887.04, 4) == "1,887" and num(float("nan")) == "–"
+    nb = "\u00a0"  # a value never breaks across lines
+    assert show("share_left_city", 0.0123) == f"1.23{nb}%" and show("mean_resolution_days", 13.448) == f"13.4{nb}days"
+    assert show("cost", 2101.83) == f"2,102{nb}万元" and show("share_left_city", -0.01, diff=True) == f"-1.00{nb}pp"
+    assert cost_per_improvement("left_city", 4.0, 100.0) == f"25.0{nb}万元 per dispute kept inside the city"
+    assert cost_per_improvement("mean_trust", 0.02, -5.0).endswith("dominant")
+    assert cost_per_improvement("mean_trust", -0.02, 5.0) == "no improvement"
 
 
 def test_comparison_report_without_timeseries(tmp_path, comparison_inputs):

@@ -223,7 +223,8 @@ outcomes = ["happiness_index"]
     expect(tmp_path, text, "experiment.outcomes", "happiness_index")
 
 
-SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
+# Optimisation studies (an [objectives] table) have their own contract test in test_optimize.py.
+SHIPPED = sorted(p for p in (ROOT / "experiments").glob("*.toml") if "\n[objectives]" not in p.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])

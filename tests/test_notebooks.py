@@ -21,10 +21,10 @@ NOTEBOOKS = sorted((ROOT / "docs" / "notebooks").glob("*.ipynb"))
 KERNEL = "govsim-test"
 
 
-def test_the_five_notebooks_are_there() -> None:
+def test_the_six_notebooks_are_there() -> None:
     names = [p.stem for p in NOTEBOOKS]
-    assert len(names) == 5, names
-    for prefix in ("01_", "02_", "03_", "04_", "05_"):
+    assert len(names) == 6, names
+    for prefix in ("01_", "02_", "03_", "04_", "05_", "06_"):
         assert any(n.startswith(prefix) for n in names), names
 
 
