@@ -70,7 +70,7 @@ def test_every_verb_takes_a_bundled_name(tmp_path: Path, monkeypatch: pytest.Mon
     [
         (["run", "no_such_city"], "neither a file nor a bundled scenario; bundled: baseline, "),
         (["compare", "baseline", "no_such_city"], "bundled: baseline, "),
-        (["validate", "no_such_file"], "bundled experiments: calibrate_baseline, "),
+        (["validate", "no_such_file"], "bundled experiments: best_package, calibrate_baseline, "),
         (["sweep", "no_such_study", "--out", "x"], "neither a file nor a bundled experiment; bundled: "),
         (["run", "no_such_city.toml"], "no_such_city.toml: file not found"),
     ],
