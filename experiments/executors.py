@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from concurrent.futures import Executor, Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Literal
 
 from govsim.sim.errors import InputError, OutputError
@@ -234,19 +233,38 @@ class ExecutorFactory:
         return ex
 
     def _wait_started(self, ex: Executor) -> None:
-        """Run one call on the new executor; give up after ``start_timeout`` seconds."""
+        """Run one call on the new executor; give up after ``start_timeout`` seconds.
+
+        The call is made from a helper thread: a process pool's ``submit`` itself blocks while
+        its fork server is stuck (e.g. importing a model that hangs).
+        """
         if self.kind == "serial":
             return
-        try:
-            ex.submit(_ready).result(timeout=self.start_timeout)
-        except FutureTimeout:
-            self.abort()
-            raise OutputError(
-                f"--executor {self.kind}",
-                "",
-                f"the executor did not start within {self.start_timeout:g} s (workers stuck starting or "
-                "importing the model); nothing was run — check the model imports on its own, or raise --start-timeout",
-            ) from None
+        started = threading.Event()
+
+        def probe() -> None:
+            try:
+                ex.submit(_ready).result()
+            except Exception:  # noqa: BLE001, S110 - a broken pool answers; the dispatcher retries its runs
+                pass
+            started.set()
+
+        threading.Thread(target=probe, name="govsim-executor-start", daemon=True).start()
+        if started.wait(self.start_timeout):
+            return
+        # Abandon the stuck executor without waiting on it (its locks may be held by the probe);
+        # its processes watch this one and exit with it.
+        self._executor = None
+        stopper = threading.Thread(target=self._shutdown, args=(ex,), kwargs={"kill": True}, daemon=True)
+        stopper.start()
+        stopper.join(5.0)
+        raise OutputError(
+            f"--executor {self.kind}",
+            "",
+            f"the executor did not start within {self.start_timeout:g} s (workers stuck starting or "
+            "importing the model); nothing was run. Check that the model imports on its own, or "
+            "raise --start-timeout",
+        )
 
     @staticmethod
     def _shutdown(ex: Executor, *, kill: bool = False) -> None:
