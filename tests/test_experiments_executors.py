@@ -139,7 +139,9 @@ def test_mpi_outside_mpiexec_is_refused_at_once(tmp_path):
     exp.write_text(TOY)
     out = tmp_path / "out"
     res = subprocess.run(
-        [sys.executable, "-m", "govsim.experiments", "sweep", str(exp), "--out", str(out), "--executor", "mpi"],
+        # with --workers 2 the landed runner's MPI_Comm_spawn hung here (an MPI_ERR_SPAWN, then nothing)
+        [sys.executable, "-m", "govsim.experiments", "sweep", str(exp), "--out", str(out), "--executor", "mpi",
+         "--workers", "2"],
         capture_output=True, text=True, timeout=90, start_new_session=True,
     )
     assert res.returncode == 2, res.stderr
