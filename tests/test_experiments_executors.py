@@ -134,7 +134,6 @@ def test_bad_option_is_refused_before_anything_is_written(tmp_path, capsys, args
 
 
 def test_mpi_outside_mpiexec_is_refused_at_once(tmp_path):
-    pytest.importorskip("mpi4py", reason="mpi4py is not installed")
     exp = tmp_path / "toy.toml"
     exp.write_text(TOY)
     out = tmp_path / "out"

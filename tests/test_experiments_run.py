@@ -18,6 +18,8 @@ from govsim.experiments import read_runs, run_sweep
 from govsim.experiments.store import FolderLock
 from govsim.sim.errors import InputError
 
+from tests.conftest import require_tool
+
 ROOT = Path(__file__).resolve().parents[1]
 
 TOY = """
@@ -133,10 +135,11 @@ def test_serial_processes_dask_agree(tmp_path):
 
 
 def test_mpi_agrees(tmp_path):
-    pytest.importorskip("mpi4py", reason="mpi4py is not installed")
+    import importlib.util
+
+    require_tool("mpi4py", importlib.util.find_spec("mpi4py"), "pip install mpi4py")
     mpiexec = shutil.which("mpiexec")
-    if mpiexec is None:
-        pytest.skip("no mpiexec (apt-get install openmpi-bin)")
+    require_tool("mpiexec", mpiexec, "apt-get install openmpi-bin; .ci/run installs it")
     exp = toy(tmp_path, design="lhs", samples=20, replicates=2)
     ref = outcomes_of(run_sweep(exp, tmp_path / "serial", executor="serial"))
     cmd = [
