@@ -145,6 +145,20 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
     }
 
 
+def _check_model_parameters(spec: ExperimentSpec) -> None:
+    """A Mesa model with a typed scenario: refuse parameters it does not have, before any run."""
+    if spec.experiment.model == "govsim":
+        return
+    from govsim.experiments.spec import resolve_model
+    from govsim.experiments.worker import unknown_parameters
+
+    target = resolve_model(spec.experiment.model)
+    if isinstance(target, type):
+        why = unknown_parameters(target, [*spec.parameters, *spec.fixed])
+        if why:
+            raise InputError(spec.path or "<experiment>", "parameters", why)
+
+
 def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
     ex = spec.experiment
     return RunConfig(
@@ -254,6 +268,7 @@ def run_sweep(
     if start_timeout <= 0:
         raise InputError("--start-timeout", "start_timeout", f"a positive number of seconds (got {start_timeout})")
     spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
+    _check_model_parameters(spec)
     folder = Path(out)
     design = build_design(spec)
     fingerprint = design_fingerprint(spec, design)

@@ -240,24 +240,43 @@ def mesa_constructor(cls: type) -> Callable[[dict[str, Any], np.random.SeedSeque
 
         return build_kwargs
     scenario_cls = scenario_class(cls)
-    fields = set(getattr(scenario_cls, "_scenario_defaults", {}))
-    typed = scenario_cls.__name__ != "Scenario"
     own = args - {"scenario", "rng", "seed"}
 
+    typed = scenario_cls.__name__ != "Scenario"
+    known = set(getattr(scenario_cls, "_scenario_defaults", {})) | own | {"rng"}
+
     def build_scenario(params: dict[str, Any], seed: np.random.SeedSequence) -> Any:
+        if typed and not known.issuperset(params):
+            raise TypeError(unknown_parameters(cls, params))
         kwargs = {k: v for k, v in params.items() if k in own}
-        values = {k: v for k, v in params.items() if k not in own}
-        unknown = sorted(set(values) - fields - {"rng"}) if typed else []
-        if unknown:
-            raise TypeError(
-                f"{cls.__name__} takes no parameter {unknown[0]!r}; its scenario "
-                f"{scenario_cls.__name__} has {', '.join(sorted(fields)) or 'no fields'}"
-                + (f" and its constructor {', '.join(sorted(own))}" if own else "")
-            )
-        values.pop("rng", None)
+        values = {k: v for k, v in params.items() if k not in own and k != "rng"}
         return cls(**kwargs, scenario=scenario_cls(rng=seed, **values))
 
     return build_scenario
+
+
+def unknown_parameters(cls: type, names: Any) -> str:
+    """Why a Mesa model built from a typed scenario cannot take ``names`` (empty when it can).
+
+    Only a scenario model with a typed ``Scenario`` subclass is checked: keyword models and plain
+    scenarios accept what their code reads, which cannot be known before a run.
+    """
+    sig = inspect.signature(cls.__init__)
+    if "scenario" not in sig.parameters:
+        return ""
+    scenario_cls = scenario_class(cls)
+    if scenario_cls.__name__ == "Scenario":
+        return ""
+    fields = set(getattr(scenario_cls, "_scenario_defaults", {})) - {"rng"}
+    own = {n for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    own -= {"self", "scenario", "rng", "seed"}
+    unknown = sorted(set(names) - fields - own)
+    if not unknown:
+        return ""
+    return (
+        f"{cls.__name__} takes no parameter {unknown[0]!r}; its scenario {scenario_cls.__name__} has "
+        f"{', '.join(sorted(fields)) or 'no fields'}" + (f" and its constructor {', '.join(sorted(own))}" if own else "")
+    )
 
 
 def scenario_class(cls: type) -> type:

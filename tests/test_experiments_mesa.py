@@ -157,3 +157,13 @@ def test_plain_scenario_and_keyword_models_and_named_attributes():
     assert res.outcomes["level"] == start + 3
     np.testing.assert_allclose(res.timeseries["level"], start + np.arange(4))
     assert list(res.timeseries["day"]) == [0, 1, 2, 3]
+
+
+def test_a_misspelt_scenario_parameter_is_refused_before_the_sweep(tmp_path, capsys):
+    exp, _, _ = _experiment(tmp_path, "civil_violence")
+    exp.write_text(exp.read_text().replace("legitimacy = {", "legitimacyy = {"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no parameter 'legitimacyy'" in err and "legitimacy" in err
+    assert not out.exists()
