@@ -30,7 +30,8 @@ START_TIMEOUT = 120.0
 """Seconds an executor may take to run its first call before the sweep gives up."""
 MPI_LAUNCH = "mpiexec -n N python -m mpi4py.futures -m govsim.experiments sweep EXPERIMENT --out OUT --executor mpi"
 _PR_SET_PDEATHSIG = 1
-_WATCH_SECONDS = 0.25
+WATCH_SECONDS = 0.25
+"""How often a worker (or the fork server) checks that its parent is alive."""
 
 
 def exit_with_parent(kill_signal: bool = True) -> None:
@@ -47,6 +48,10 @@ def exit_with_parent(kill_signal: bool = True) -> None:
         kill_signal: Also arm ``PR_SET_PDEATHSIG`` (Linux).
     """
     parent = os.getppid()
+    if threading.current_thread() is threading.main_thread():
+        # A fork-server child inherits the server's parent-check handler (not its timer): back to
+        # the default, as in any fresh process.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if kill_signal and sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
@@ -57,7 +62,7 @@ def exit_with_parent(kill_signal: bool = True) -> None:
 
     def watch() -> None:
         while True:
-            time.sleep(_WATCH_SECONDS)
+            time.sleep(WATCH_SECONDS)
             if os.getppid() != parent:
                 os._exit(1)
 
