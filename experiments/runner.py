@@ -130,7 +130,10 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
             "sampler_seed": ex.seed,
             "replicates": ex.replicates,
             "replicate_seed": "numpy.random.SeedSequence(root_seed).spawn(replicates)[replicate]",
-            "model_rng": "govsim / Mesa class: that SeedSequence as rng; function models: numpy.random.default_rng(it)",
+            "model_rng": (
+                "govsim / Mesa class: that SeedSequence as rng (a scenario-taking Mesa class: as its "
+                "Scenario's rng); function models: numpy.random.default_rng(it)"
+            ),
         },
         "versions": _versions(),
         "git_commit": _git_commit(where),
