@@ -30,6 +30,9 @@ def sweep(
         float | None, typer.Option("--run-timeout", help="Seconds before a run is recorded as timeout.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    start_timeout: Annotated[
+        float, typer.Option("--start-timeout", help="Seconds the executor may take to start its workers.")
+    ] = 120.0,
 ) -> None:
     """Run a parameter sweep: design points × replicates, on all cores, a Dask cluster or MPI.
 
@@ -50,6 +53,7 @@ def sweep(
             resume=resume,
             run_timeout=run_timeout,
             progress=not quiet,
+            start_timeout=start_timeout,
         )
     except KeyboardInterrupt:
         typer.echo(

@@ -74,6 +74,18 @@ def slow(params: dict[str, Any], rng: np.random.Generator) -> dict[str, float]:
     return {"y": float(params.get("x", 0.0)) + float(rng.normal(0.0, 0.1))}
 
 
+def gated(params: dict[str, Any], rng: np.random.Generator) -> dict[str, float]:
+    """Like :func:`slow`, but a run with ``x >= 0.5`` waits until the file ``params["gate"]`` exists.
+
+    For kill and resume tests: until the gate opens, the sweep finishes its other runs and then
+    cannot finish, so a test can stop it at a checked point instead of racing a sleep.
+    """
+    if float(params.get("x", 0.0)) >= 0.5:
+        while not os.path.exists(str(params["gate"])):
+            time.sleep(0.02)
+    return slow(params, rng)
+
+
 class RandomWalkModel(Model):
     """A trivial Mesa model: ``n`` walkers on a line; reports their mean and spread.
 

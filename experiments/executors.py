@@ -3,19 +3,97 @@
 ``serial`` runs in this process; ``processes`` is a ``ProcessPoolExecutor`` over the
 ``forkserver`` start method (safe with threads, workers start clean); ``dask`` is a
 ``distributed`` client's executor (a scheduler you name, or a ``LocalCluster`` on 127.0.0.1 that
-is started for you); ``mpi`` is ``mpi4py.futures.MPIPoolExecutor``.
+is started for you); ``mpi`` is ``mpi4py.futures.MPIPoolExecutor`` over the ranks of an
+``mpiexec -n N python -m mpi4py.futures`` launch.
+
+Workers never outlive the coordinator: the fork server, every pool worker and every Dask worker
+of a local cluster watch their parent and exit within a second of its death, whatever signal
+killed it (:func:`exit_with_parent`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import Executor, Future
 from typing import Any, Literal
 
-from govsim.sim.errors import InputError
+from govsim.sim.errors import InputError, OutputError
 
 type ExecutorName = Literal["serial", "processes", "dask", "mpi"]
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask", "mpi")
+START_TIMEOUT = 120.0
+"""Seconds an executor may take to run its first call before the sweep gives up."""
+MPI_LAUNCH = "mpiexec -n N python -m mpi4py.futures -m govsim.experiments sweep EXPERIMENT --out OUT --executor mpi"
+_PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 0.25
+"""How often a worker (or the fork server) checks that its parent is alive."""
+
+
+def exit_with_parent(kill_signal: bool = True) -> None:
+    """Make this process exit as soon as its parent dies (a worker must not outlive its coordinator).
+
+    A daemon thread polls the parent pid and calls ``os._exit`` once the process has been
+    re-parented, which covers every way the parent can die (``SIGKILL``, the OOM killer, a job
+    scheduler). On Linux, ``kill_signal`` also asks the kernel for ``SIGKILL`` at the parent's
+    death (``prctl(PR_SET_PDEATHSIG)``), which is immediate; it is tied to the parent *thread*,
+    so it is used only for processes whose parent forks them from a thread that lives as long as
+    they do (the fork server's workers).
+
+    Args:
+        kill_signal: Also arm ``PR_SET_PDEATHSIG`` (Linux).
+    """
+    parent = os.getppid()
+    if threading.current_thread() is threading.main_thread():
+        # A fork-server child inherits the server's parent-check handler (not its timer): back to
+        # the default, as in any fresh process.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    if kill_signal and sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl; the watcher remains
+            pass
+    if os.getppid() != parent:  # the parent died before the watch began
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="govsim-exit-with-parent", daemon=True).start()
+
+
+def _ready() -> int:
+    """The executor's first call: proves a worker is up."""
+    return os.getpid()
+
+
+def check_options(kind: str, workers: int | None = None, scheduler: str | None = None) -> None:
+    """Refuse bad executor options before anything is written or started.
+
+    Raises:
+        InputError: An unknown executor, a worker count below 1, ``--scheduler`` without
+            ``--executor dask``, or ``mpi`` outside an ``mpiexec ... -m mpi4py.futures`` launch.
+    """
+    if kind not in EXECUTORS:
+        raise InputError("--executor", "executor", f"one of {', '.join(EXECUTORS)} (got {kind!r})")
+    if scheduler and kind != "dask":
+        raise InputError("--scheduler", "scheduler", "only with --executor dask")
+    if workers is not None and workers < 1:
+        raise InputError("--workers", "workers", f"a positive integer (got {workers})")
+    if kind == "mpi":
+        # `python -m mpi4py.futures` imports its core before running govsim; without it there is no
+        # pool of ranks, and MPIPoolExecutor would try MPI_Comm_spawn, which singleton launches of
+        # common MPI builds answer with MPI_ERR_SPAWN and then a hang.
+        core = sys.modules.get("mpi4py.futures._core")
+        if core is None or getattr(core, "SharedPool", None) is None:
+            raise InputError("--executor", "executor", f"mpi runs under mpiexec; launch the sweep as: {MPI_LAUNCH}")
 
 
 class SerialExecutor(Executor):
@@ -49,6 +127,7 @@ class ExecutorFactory:
         workers: Worker count (default: all cores).
         scheduler: Dask scheduler address.
         preload: Modules the process pool's fork server imports once (the model's module).
+        start_timeout: Seconds the executor may take to run its first call.
     """
 
     def __init__(
@@ -57,14 +136,11 @@ class ExecutorFactory:
         workers: int | None = None,
         scheduler: str | None = None,
         preload: list[str] | None = None,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
-        if kind not in EXECUTORS:
-            raise InputError("--executor", "executor", f"one of {', '.join(EXECUTORS)} (got {kind!r})")
-        if scheduler and kind != "dask":
-            raise InputError("--scheduler", "scheduler", "only with --executor dask")
-        if workers is not None and workers < 1:
-            raise InputError("--workers", "workers", f"a positive integer (got {workers})")
+        check_options(kind, workers, scheduler)
         self.kind = kind
+        self.start_timeout = start_timeout
         self.scheduler = scheduler
         self._workers = workers
         self._preload = preload or []
@@ -83,9 +159,7 @@ class ExecutorFactory:
         if self.kind == "mpi":
             from mpi4py import MPI
 
-            size = MPI.COMM_WORLD.Get_size()
-            if size > 1:
-                return size - 1
+            return max(1, MPI.COMM_WORLD.Get_size() - 1)
         return self._workers or cpu_count()
 
     def __enter__(self) -> ExecutorFactory:
@@ -127,6 +201,10 @@ class ExecutorFactory:
                 dashboard_address=None,
             )
             self._client = Client(self._cluster)
+            # Workers this process started die with it (a scheduler you name keeps its own).
+            from govsim.experiments._dask import ExitWithCoordinator
+
+            self._client.register_plugin(ExitWithCoordinator())
 
     def create(self) -> Executor:
         """A fresh executor (shutting down the previous one, e.g. after a worker died)."""
@@ -141,9 +219,12 @@ class ExecutorFactory:
 
                 ctx = multiprocessing.get_context("forkserver")
                 # Import the model once in the fork server; every worker (and every replacement
-                # after a crash) then starts in milliseconds instead of re-importing Mesa.
-                ctx.set_forkserver_preload(["govsim.experiments.worker", *self._preload])
-                ex = ProcessPoolExecutor(self.n_workers, mp_context=ctx)
+                # after a crash) then starts in milliseconds instead of re-importing Mesa. The
+                # first module makes the fork server exit with this process.
+                ctx.set_forkserver_preload(
+                    ["govsim.experiments._forkserver", "govsim.experiments.worker", *self._preload]
+                )
+                ex = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=exit_with_parent)
             case "dask":
                 ex = self._client.get_executor(pure=False)
             case "mpi":
@@ -153,7 +234,42 @@ class ExecutorFactory:
             case _:  # pragma: no cover
                 raise AssertionError(self.kind)
         self._executor = ex
+        self._wait_started(ex)
         return ex
+
+    def _wait_started(self, ex: Executor) -> None:
+        """Run one call on the new executor; give up after ``start_timeout`` seconds.
+
+        The call is made from a helper thread: a process pool's ``submit`` itself blocks while
+        its fork server is stuck (e.g. importing a model that hangs).
+        """
+        if self.kind == "serial":
+            return
+        started = threading.Event()
+
+        def probe() -> None:
+            try:
+                ex.submit(_ready).result()
+            except Exception:  # noqa: BLE001, S110 - a broken pool answers; the dispatcher retries its runs
+                pass
+            started.set()
+
+        threading.Thread(target=probe, name="govsim-executor-start", daemon=True).start()
+        if started.wait(self.start_timeout):
+            return
+        # Abandon the stuck executor without waiting on it (its locks may be held by the probe);
+        # its processes watch this one and exit with it.
+        self._executor = None
+        stopper = threading.Thread(target=self._shutdown, args=(ex,), kwargs={"kill": True}, daemon=True)
+        stopper.start()
+        stopper.join(5.0)
+        raise OutputError(
+            f"--executor {self.kind}",
+            "",
+            f"the executor did not start within {self.start_timeout:g} s (workers stuck starting or "
+            "importing the model); nothing was run. Check that the model imports on its own, or "
+            "raise --start-timeout",
+        )
 
     @staticmethod
     def _shutdown(ex: Executor, *, kill: bool = False) -> None:

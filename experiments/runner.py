@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from govsim.experiments.design import Design, build_design, unit_problem
-from govsim.experiments.executors import ExecutorFactory
+from govsim.experiments.executors import START_TIMEOUT, ExecutorFactory, check_options
 from govsim.experiments.spec import ExperimentSpec, load_experiment
 from govsim.experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
 from govsim.experiments.worker import Result, RunConfig, Task, run_batch
@@ -130,7 +130,10 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
             "sampler_seed": ex.seed,
             "replicates": ex.replicates,
             "replicate_seed": "numpy.random.SeedSequence(root_seed).spawn(replicates)[replicate]",
-            "model_rng": "govsim / Mesa class: that SeedSequence as rng; function models: numpy.random.default_rng(it)",
+            "model_rng": (
+                "govsim / Mesa class: that SeedSequence as rng (a scenario-taking Mesa class: as its "
+                "Scenario's rng); function models: numpy.random.default_rng(it)"
+            ),
         },
         "versions": _versions(),
         "git_commit": _git_commit(where),
@@ -143,6 +146,20 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
         "runs_done": 0,
         "runs_failed": 0,
     }
+
+
+def _check_model_parameters(spec: ExperimentSpec) -> None:
+    """A Mesa model with a typed scenario: refuse parameters it does not have, before any run."""
+    if spec.experiment.model == "govsim":
+        return
+    from govsim.experiments.spec import resolve_model
+    from govsim.experiments.worker import unknown_parameters
+
+    target = resolve_model(spec.experiment.model)
+    if isinstance(target, type):
+        why = unknown_parameters(target, [*spec.parameters, *spec.fixed])
+        if why:
+            raise InputError(spec.path or "<experiment>", "parameters", why)
 
 
 def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
@@ -224,6 +241,7 @@ def run_sweep(
     resume: bool = False,
     run_timeout: float | None = None,
     progress: bool = False,
+    start_timeout: float = START_TIMEOUT,
 ) -> Path:
     """Run (or resume) a sweep into the folder ``out``.
 
@@ -236,16 +254,24 @@ def run_sweep(
         resume: Continue a sweep interrupted in ``out`` (finished runs are not redone).
         run_timeout: Seconds after which a run is stopped and recorded as ``timeout``.
         progress: Show a progress bar.
+        start_timeout: Seconds the executor may take to start (run its first call).
 
     Returns:
         The results folder.
 
     Raises:
-        InputError: Bad experiment, a folder holding something else, or a folder in use.
+        InputError: Bad experiment or options, a folder holding something else, or a folder in
+            use. Options are checked before anything is written: a refused sweep leaves ``out``
+            as it was.
+        OutputError: The results cannot be written, or the executor did not start in time.
     """
-    spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
+    check_options(executor, workers, scheduler)
     if run_timeout is not None and run_timeout <= 0:
         raise InputError("--run-timeout", "run_timeout", f"a positive number of seconds (got {run_timeout})")
+    if start_timeout <= 0:
+        raise InputError("--start-timeout", "start_timeout", f"a positive number of seconds (got {start_timeout})")
+    spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
+    _check_model_parameters(spec)
     folder = Path(out)
     design = build_design(spec)
     fingerprint = design_fingerprint(spec, design)
@@ -300,7 +326,7 @@ def run_sweep(
             store = Store(folder, kinds, spec.outcome_names, ex.timeseries, ex.seed)
             done = store.finished_mask(total) if resume else np.zeros(total, dtype=bool)
             counts = _dispatch(
-                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total
+                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total, start_timeout
             )
             final = store.consolidate()
             manifest.update(
@@ -334,6 +360,7 @@ def _dispatch(
     run_timeout: float | None,
     progress: bool,
     total: int,
+    start_timeout: float = START_TIMEOUT,
 ) -> dict[str, Any]:
     """Submit the remaining runs in bounded batches, collect results, flush parts."""
     config = _run_config(spec, run_timeout)
@@ -351,8 +378,8 @@ def _dispatch(
     bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
     complete = False
     model = spec.experiment.model
-    preload = ["sim"] if model == "govsim" else [model.partition(":")[0]]
-    with ExecutorFactory(executor, workers, scheduler, preload) as factory:
+    preload = ["govsim.sim"] if model == "govsim" else [model.partition(":")[0]]
+    with ExecutorFactory(executor, workers, scheduler, preload, start_timeout) as factory:
         pool = factory.create()
         width = factory.n_workers
         max_in_flight = 1 if executor == "serial" else 2 * width

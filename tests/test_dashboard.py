@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import os
-import time
 
 import ipyvuetify as v
 import numpy as np
@@ -208,28 +206,6 @@ def test_charts_draw_each_outcome_for_each_city():
     for col in CHARTS:
         assert f'data-outcome="{col}"' in svg
     assert "day 20" in svg
-
-
-def test_step_and_redraw_time_of_the_default_classroom_city(capsys):
-    """A benchmark, printed and never asserted: step + map PNG + charts + ladder, as one page update."""
-    for ab in (False, True):
-        m = ClassroomModel(ab_mode=ab)
-        for _ in range(60):
-            m.step()
-        times = []
-        for _ in range(8):
-            t0 = time.perf_counter()
-            m.step()
-            t1 = time.perf_counter()
-            city_figure(m.cities(), m.layout).savefig(io.BytesIO(), format="png")
-            outcome_svg({k: app.chart_frame(x) for k, x in m.cities().items()})
-            for k, x in m.cities().items():
-                ladder_html(k, x, m.moves_log[k].recent())
-            times.append((t1 - t0, time.perf_counter() - t1))
-        step, draw = np.median(np.array(times), axis=0) * 1000
-        with capsys.disabled():
-            print(f"\n[dashboard] {m.spec.world.population} residents{' A/B' if ab else ''}: step {step:.1f} ms + "
-                  f"redraw {draw:.1f} ms = {step + draw:.1f} ms (median of 8, target < 200 ms)")
 
 
 # --------------------------------------------------------------------------- components and page

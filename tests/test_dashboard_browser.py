@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from govsim.sim.policies import LEVERS
 
+from tests.conftest import require_tool
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium")
@@ -23,12 +25,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EMPOWER = LEVERS["street_empowerment"].label
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.timeout(150),
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; "
-                       ".ci/run installs it)"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    """Skip without chromium; under CI=true fail instead (a failed install must not turn CI green)."""
+    require_tool("Debian's chromium", CHROMIUM, "apt-get install chromium; .ci/run installs it")
 
 
 def _free_port() -> int:

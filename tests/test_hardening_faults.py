@@ -35,12 +35,13 @@ SLOW = (TOY.format(design="lhs", samples=60, replicates=2)
         .replace('outcomes = ["y", "z"]', 'outcomes = ["y"]')
         + "sleep = { levels = [0.03] }\nx = { low = 0.0, high = 1.0 }\n")
 N_SLOW = 120
-FIGURES: dict[str, int] = {}
+GATED = SLOW.replace("govsim.experiments.examples:slow", "govsim.experiments.examples:gated") + 'gate = { levels = ["GATE"] }\n'
+"""SLOW, but its runs with ``x >= 0.5`` wait for the gate file: a fault can be made to land mid-sweep."""
 
 
 def runs_digest(runs: pd.DataFrame) -> str:
-    """SHA-256 of a runs table: sorted by run_id, every column but wall_s, values' bytes."""
-    df = runs.sort_values("run_id").reset_index(drop=True).drop(columns=["wall_s"])
+    """SHA-256 of a runs table: sorted by run_id, every column but wall_s (and a gate path), values' bytes."""
+    df = runs.sort_values("run_id").reset_index(drop=True).drop(columns=["wall_s", "gate"], errors="ignore")
     h = hashlib.sha256()
     for col in df.columns:
         h.update(col.encode())
@@ -93,30 +94,60 @@ def test_same_digest_across_executors_and_worker_counts(reference, tmp_path):
     for executor, workers in (("processes", 1), ("processes", 2), ("dask", 2)):
         out = run_sweep(exp, tmp_path / f"{executor}{workers}", executor=executor, workers=workers)
         assert runs_digest(read_runs(out)) == reference, (executor, workers)
-    FIGURES["executor configurations"] = 4
 
 
-def test_worker_sigkilled_from_outside_is_retried(reference, tmp_path):
-    """A pool worker killed by SIGKILL mid-run: the pool is rebuilt, its runs retried, nothing lost."""
-    exp = _write(tmp_path, SLOW)
-    killed: list[int] = []
+def _gated(tmp_path: Path) -> tuple[Path, Path]:
+    gate = tmp_path / "gate"
+    return _write(tmp_path, GATED.replace("GATE", str(gate))), gate
+
+
+@pytest.fixture(scope="module")
+def gated_reference(tmp_path_factory) -> str:
+    """Digest of the gated sweep run serially with its gate open (the gate path is not digested)."""
+    exp, gate = _gated(tmp_path_factory.mktemp("gated_ref"))
+    gate.touch()
+    return runs_digest(read_runs(run_sweep(exp, exp.parent / "out", executor="serial")))
+
+
+def _mid_sweep(out: Path, total: int, timeout: float = 120) -> int:
+    """Wait until parts hold some, not all, runs; return how many (fails the test on timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if list((out / "parts").glob("part-*.parquet")):
+            done = len(read_runs(out))
+            if 0 < done < total:
+                return done
+        time.sleep(0.05)
+    raise AssertionError(f"no part with unfinished runs within {timeout} s")
+
+
+def test_worker_sigkilled_from_outside_is_retried(gated_reference, tmp_path):
+    """A pool worker killed by SIGKILL mid-sweep: the pool is rebuilt, its runs retried, nothing lost."""
+    exp, gate = _gated(tmp_path)
+    out = tmp_path / "out"
+    killed: list[tuple[int, int]] = []  # (pid, runs finished at the kill)
+    errors: list[BaseException] = []
 
     def killer() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not killed:
-            time.sleep(0.3)
-            for pid in _pool_workers():
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
+        try:
+            done = _mid_sweep(out, N_SLOW)
+            workers = _pool_workers()
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append((workers[0], done))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+        finally:
+            gate.touch()  # let the gated runs (and the retried ones) finish
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()
-    out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2)
+    out = run_sweep(exp, out, executor="processes", workers=2)
     t.join()
-    assert killed, "no worker was found to kill"
-    assert runs_digest(_assert_complete(out, N_SLOW)) == reference
-    FIGURES["workers killed"] = FIGURES.get("workers killed", 0) + len(killed)
+    assert not errors, errors
+    (pid, done), = killed
+    assert 0 < done < N_SLOW, "the kill did not land mid-sweep"
+    assert pid not in _pool_workers()
+    assert runs_digest(_assert_complete(out, N_SLOW)) == gated_reference
 
 
 def _pool_workers() -> list[int]:
@@ -136,31 +167,39 @@ def _pool_workers() -> list[int]:
 
 
 @pytest.mark.slow
-def test_coordinator_sigkilled_at_random_moments_then_resumed(reference, tmp_path):
-    """SIGKILL the coordinator at random moments, trial after trial; the folder stays readable."""
-    exp = _write(tmp_path, SLOW)
+def test_coordinator_sigkilled_at_random_moments_then_resumed(gated_reference, tmp_path):
+    """SIGKILL the coordinator, trial after trial, at a random moment after it holds the folder.
+
+    Each kill is checked to land mid-sweep: the new coordinator has taken the lock (its pid is
+    in ``.lock``) and gated runs remain unfinished. After every kill the folder stays readable.
+    """
+    exp, gate = _gated(tmp_path)
     out = tmp_path / "out"
     rnd = random.Random(9)
-    trials = 0
-    for trial in range(5):
+    for trial in range(4):
         proc = subprocess.Popen(_cmd(exp, out, "--workers", "2", *(["--resume"] if trial else [])),
                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(rnd.uniform(0.8, 3.0))
+            deadline = time.monotonic() + 120
+            lock = out / ".lock"
+            while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
+                assert proc.poll() is None and time.monotonic() < deadline, "the sweep never took the folder"
+                time.sleep(0.02)
+            time.sleep(rnd.uniform(0.0, 1.5))  # somewhere in set-up, dispatch or a flush
+            assert proc.poll() is None, "the sweep ended before the kill"
         finally:
             _kill(proc)
-        trials += 1
-        if (out / "manifest.json").exists():
+        if (out / "manifest.json").exists():  # a kill just after the lock may precede it
             json.loads((out / "manifest.json").read_text())  # never torn
         for part in (out / "parts").glob("part-*.parquet"):
             pd.read_parquet(part)  # every part readable
         if list((out / "parts").glob("part-*.parquet")):
             runs = read_runs(out)
-            assert runs["run_id"].is_unique
+            assert runs["run_id"].is_unique and len(runs) < N_SLOW
+    gate.touch()
     res = subprocess.run(_cmd(exp, out, "--workers", "2", "--resume"), capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert runs_digest(_assert_complete(out, N_SLOW)) == reference
-    FIGURES["coordinator kills"] = FIGURES.get("coordinator kills", 0) + trials
+    assert runs_digest(_assert_complete(out, N_SLOW)) == gated_reference
 
 
 def test_two_sweep_processes_on_one_folder(reference, tmp_path):
@@ -233,32 +272,42 @@ def test_disk_full_on_a_real_small_tmpfs(tmp_path):
 
 
 @pytest.mark.slow
-def test_dask_worker_lost_mid_sweep(reference, tmp_path):
+def test_dask_worker_lost_mid_sweep(gated_reference, tmp_path):
     """A Dask worker process SIGKILLed mid-sweep: its tasks are rescheduled, the results identical."""
     from distributed import Client, LocalCluster
 
-    exp = _write(tmp_path, SLOW)
+    exp, gate = _gated(tmp_path)
+    out = tmp_path / "out"
     cluster = LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     client = Client(cluster)
-    killed: list[int] = []
+    killed: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
     try:
         pids = list(client.run(os.getpid).values())
 
         def killer() -> None:
-            time.sleep(1.5)
-            os.kill(pids[0], signal.SIGKILL)
-            killed.append(pids[0])
+            try:
+                done = _mid_sweep(out, N_SLOW)  # checked mid-sweep, not after a fixed sleep
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append((pids[0], done))
+            except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+                errors.append(exc)
+            finally:
+                gate.touch()
 
         t = threading.Thread(target=killer, daemon=True)
         t.start()
-        out = run_sweep(exp, tmp_path / "out", executor="dask", scheduler=cluster.scheduler_address)
+        run_sweep(exp, out, executor="dask", scheduler=cluster.scheduler_address)
         t.join()
+        after = set(client.run(os.getpid).values())
     finally:
         client.close()
         cluster.close()
-    assert killed
-    assert runs_digest(_assert_complete(out, N_SLOW)) == reference
+    assert not errors, errors
+    (pid, done), = killed
+    assert 0 < done < N_SLOW and pid not in after, "the worker was not lost mid-sweep"
+    assert runs_digest(_assert_complete(out, N_SLOW)) == gated_reference
 
 
 def test_time_series_cannot_pile_up_in_the_coordinator(tmp_path, monkeypatch):

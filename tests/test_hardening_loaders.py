@@ -27,7 +27,7 @@ EXPERIMENT_KEYS = ["experiment.name", "experiment.model", "experiment.scenario",
                    "experiment.samples", "experiment.replicates", "experiment.seed", "experiment.outcomes",
                    "experiment.days", "experiment.points", "experiment.fast_m", "experiment.num_levels",
                    "parameters", "fixed", "experiment"]
-FAST = settings(max_examples=150, deadline=5000, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=150, suppress_health_check=list(HealthCheck))
 COUNT: dict[str, int] = {}
 
 
@@ -110,7 +110,7 @@ def test_mutations_of_the_real_files(tmp_path_factory, capsys, real):
     doc = _absolute_refs(tomllib.loads(real.read_text(encoding="utf-8")), real.parent)
     assert _validate(tmp_path_factory, capsys, dump_doc(doc), "real files") == 0  # the unmutated file is valid
 
-    @settings(max_examples=25, deadline=5000, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=25, suppress_health_check=list(HealthCheck))
     @given(mutated_docs(doc).filter(_safe_model))
     def mutate(d):
         _validate(tmp_path_factory, capsys, dump_doc(d), "mutations")
@@ -179,7 +179,7 @@ def test_out_that_is_a_file_or_unwritable(capsys, tmp_path, cmd):
 
 
 @pytest.mark.timeout(120)
-@settings(max_examples=60, deadline=5000, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.one_of(st.sampled_from(["--days", "--seed", "--set", "--replicates", "--workers", "--out",
                                              "--outcome", "-q", "--quiet", "--executor", "--resume", "--help"]),
                           st.text(max_size=12), st.integers(-5, 5).map(str)), max_size=6),

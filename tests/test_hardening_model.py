@@ -35,7 +35,7 @@ def test_strategy_covers_every_field_and_stays_in_range():
             else:
                 seen.add(f"{prefix}{k}")
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=30, suppress_health_check=list(HealthCheck))
     @given(scenario_dicts())
     def check(d):
         flat(d)
@@ -75,7 +75,7 @@ def _check_day(m: GovernanceModel) -> None:
 
 
 @pytest.mark.timeout(240)
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
 @given(d=scenario_dicts(), seed=st.integers(0, 2**32 - 1))
 def test_invariants_hold_every_day_of_random_valid_scenarios(d, seed):
     spec = scenario_from_dict(d, "<strategy>")

@@ -3,6 +3,7 @@ and ``mkdocs build --strict`` (broken links and docstrings fail it) builds the p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -164,7 +165,10 @@ def test_site_builds_strict_with_the_expected_pages(site: Path) -> None:
         assert (site / page).is_file(), page
     for nb in sorted((DOCS / "notebooks").glob("*.ipynb")):
         html = (site / "notebooks" / f"{nb.stem}.html").read_text(encoding="utf-8")
-        assert "govsim" in html and "jp-Notebook" in html or "jupyter" in html.lower(), nb.name
+        code_cells = sum(c["cell_type"] == "code" for c in json.loads(nb.read_text(encoding="utf-8"))["cells"])
+        assert 'class="jp-Notebook"' in html and "govsim" in html, nb.name  # rendered as a notebook
+        # every code cell is rendered (mkdocs-jupyter nests nbconvert's cell div in its own: two per cell)
+        assert html.count("jp-CodeCell jp-Notebook-cell") == 2 * code_cells, nb.name
 
 
 @pytest.mark.slow
