@@ -22,7 +22,6 @@ dominate them) and ``optimize.json`` (what was run).
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from dataclasses import dataclass, field
@@ -171,9 +170,6 @@ def _run_batch(spec: OptimizeSpec, folder: Path, label: str, candidates: list[di
     gspec = _sweep_spec(spec, csv, label, parameters)
     run_sweep(gspec, gdir, executor=run["executor"], workers=run["workers"], scheduler=run["scheduler"],
               resume=gdir.exists() and any(p.name != ".lock" for p in gdir.iterdir()), progress=run["progress"])
-    # A finished govsim model is cyclic garbage that the runs' frozen collector leaves behind (about 4 MB a
-    # run at 5,000 residents under the serial executor): free each generation's before the next one.
-    gc.collect()
     runs = read_runs(gdir)
     out = np.full((n * s * reps, len(spec.outcome_names)), np.nan)
     ok = runs["status"].to_numpy() == "ok"

@@ -284,4 +284,22 @@ def simulate(spec: ScenarioSpec, rng: int | np.random.Generator | np.random.Seed
         timeseries: Whether to return the daily table too.
     """
     model = run_quietly(spec, rng, days)
-    return model.summary(), (model.timeseries() if timeseries else None)
+    outputs = model.summary(), (model.timeseries() if timeseries else None)
+    release(model)
+    return outputs
+
+
+def release(model: GovernanceModel) -> None:
+    """Break a finished model's reference cycles so that its memory returns as soon as it is dropped.
+
+    The model and its agents point at each other (and offices at their mediators and queued issues),
+    and :func:`run_quietly` keeps the built world out of the cyclic collector, so a dropped model
+    would stay in memory until a full collection: a worker running thousands of runs grew by about
+    3.7 MB per 5,000-resident run. Clearing the agents' and the model's attributes leaves no cycle,
+    and reference counting frees everything at once. The model is unusable afterwards.
+    """
+    agents = list(model.agents)
+    model.remove_all_agents()
+    for agent in agents:
+        vars(agent).clear()
+    vars(model).clear()

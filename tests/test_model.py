@@ -210,3 +210,20 @@ def test_shock_raises_arrivals():
     a, _ = simulate(base, rng=4)
     b, _ = simulate(shocked, rng=4)
     assert b["issues_arisen"] > a["issues_arisen"] * 1.3
+
+
+def test_a_finished_run_leaves_no_cyclic_garbage():
+    """simulate() releases the model: thousands of runs in one worker do not pile up in memory."""
+    import gc
+
+    spec = small(**{"run.days": 30})
+    simulate(spec, rng=3)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        simulate(spec, rng=4)
+        found = gc.collect()
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert found < 100, f"{found} objects of a finished run were left for the cyclic collector"
