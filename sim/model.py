@@ -21,7 +21,7 @@ import gc
 from contextlib import contextmanager
 
 import numpy as np
-from govsim.sim import arrivals, metrics
+from govsim.sim import arrivals, metrics, timeline
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -43,6 +43,8 @@ from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (S
 from govsim.sim.residents import ResidentTable, init_approval
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
 from govsim.sim.timers import CaseCalendar
+from govsim.sim.trust import TrustDynamics
+from govsim.sim.trust import daily as trust_daily
 from mesa import DataCollector, Model
 
 
@@ -72,6 +74,7 @@ class GovernanceModel(Model):
         self._build_offices()
         self._build_channels()
         self.programmes = Programmes(self)
+        timeline.schedule(self)
         self.datacollector = DataCollector(model_reporters=metrics.model_reporters())
         self.datacollector.collect(self)
 
@@ -115,6 +118,7 @@ class GovernanceModel(Model):
         self.yearly_cost = yearly_cost(s, city)
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
         init_approval(self, trust)
+        self.trust_dynamics = TrustDynamics(self)
 
     def _build_offices(self) -> None:
         """Offices at every level with their capacity and mediators, and the property firms (ODD §5)."""
@@ -212,6 +216,7 @@ class GovernanceModel(Model):
         self.counts.capacity_offered += self.total_capacity
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
+        trust_daily(self)
         self.datacollector.collect(self)
 
     def arise_one(self, kind: int, resident: int, extra_severity: float = 0.0) -> Issue:

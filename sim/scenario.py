@@ -40,6 +40,8 @@ from govsim.sim.spec_sections import (
     WorldSpec,
     _Frozen,
 )
+from govsim.sim.timeline import TimelineEntry
+from govsim.sim.trust_spec import TrustSpec
 from pydantic import Field, ValidationError, model_validator
 
 __all__ = [
@@ -90,6 +92,8 @@ class ScenarioSpec(_Frozen):
     effects: EffectsSpec = Field(default_factory=EffectsSpec)
     costs: CostsSpec = Field(default_factory=CostsSpec)
     shocks: list[ShockSpec] = Field(default_factory=list)
+    trust: TrustSpec = Field(default_factory=TrustSpec)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_shocks(self) -> ScenarioSpec:
