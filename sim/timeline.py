@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from govsim.sim.spec_sections import F, _Frozen
 from pydantic import Field, field_validator
 
@@ -22,6 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MUTABLE_KEYS: tuple[str, ...] = (
     "policy.grassroots_corruption",
+    "policy.rule_of_law",
+    "policy.data_sharing",
+    "policy.early_warning",
+    "policy.hotline_response",
+    "policy.moral_governance",
+    "policy.self_governance",
     "effects.corruption_trust_hit",
     "effects.routine_contacts_per_year",
     "behaviour.skip_probability",
@@ -53,6 +60,24 @@ class TimelineEntry(_Frozen):
         return v
 
 
+def _refresh(model: GovernanceModel, key: str) -> None:
+    """Recompute the few quantities the model derives from a mutable key at construction."""
+    from govsim.sim import arrivals
+
+    p, e = model.spec.policy, model.spec.effects
+    if key == "policy.moral_governance":
+        types = [model.spec.issues.get(t) for t in arrivals.ISSUE_TYPES]
+        model.type_moral = np.array([1 - t.moral_sensitivity * p.moral_governance for t in types])
+        arrivals.update_rates(model)
+    elif key == "policy.self_governance":
+        model.council_availability = p.self_governance * e.council_availability
+        if model.programmes.activity_reach > 0:
+            model.programmes.activity_reach = e.activity_reach_per_month * (
+                1 - (1 - p.self_governance) * (1 - p.party_building_alliance))
+    elif key == "policy.grassroots_corruption" and p.grassroots_corruption > 0:
+        model.programmes.ensure_routine_contacts()
+
+
 def _current(model: GovernanceModel, key: str) -> float:
     section, name = key.split(".")
     return float(getattr(getattr(model.spec, section), name))
@@ -68,6 +93,7 @@ def _set(model: GovernanceModel, key: str, value: float) -> None:
         return
     old = getattr(getattr(model.spec, section), name)
     model.spec = apply_overrides(model.spec, {key: type(old)(value)}, label="timeline")
+    _refresh(model, key)
     model.timeline_log.append((float(model.time), key, float(value)))
 
 

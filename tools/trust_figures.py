@@ -49,6 +49,7 @@ def trajectory(args: tuple[dict, int, int]) -> np.ndarray:
 
 
 def main() -> int:
+    """Run the cases, write the two figures and print their numbers."""
     import matplotlib
 
     matplotlib.use("Agg")
