@@ -40,8 +40,7 @@ from govsim.sim.spec_sections import (
     WorldSpec,
     _Frozen,
 )
-from govsim.sim.timeline import TimelineEntry
-from govsim.sim.trust_spec import TrustSpec
+from govsim.sim.trust_spec import TimelineEntry, TrustSpec
 from pydantic import Field, ValidationError, model_validator
 
 __all__ = [

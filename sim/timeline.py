@@ -15,55 +15,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from govsim.sim.spec_sections import F, _Frozen
-from pydantic import Field, field_validator
+from govsim.sim import arrivals
+from govsim.sim.scenario import apply_overrides
+from govsim.sim.trust_spec import PHASE_STEP_DAYS, TimelineEntry
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.model import GovernanceModel
 
-MUTABLE_KEYS: tuple[str, ...] = (
-    "policy.grassroots_corruption",
-    "policy.rule_of_law",
-    "policy.data_sharing",
-    "policy.early_warning",
-    "policy.hotline_response",
-    "policy.moral_governance",
-    "policy.self_governance",
-    "effects.corruption_trust_hit",
-    "effects.routine_contacts_per_year",
-    "behaviour.skip_probability",
-    "behaviour.distrust_report_penalty",
-    "world.trust_loss_weight",
-    "world.tacitus_discount",
-    "trust.bad_news_amplification",
-    "event.scandal",
-    "event.success",
-)
-"""Keys a timeline may change mid-run: read by the model while it runs, not fixed at construction."""
-
-PHASE_STEP_DAYS = 30
-
-
-class TimelineEntry(_Frozen):
-    """One change on the timeline."""
-
-    day: int = F(365, unit="day", ge=0, le=36500, desc="Day the change starts.")
-    key: str = Field(..., description="Dotted key to change (one of the mutable keys) or event.scandal/event.success.")
-    value: float = Field(..., description="New value (for an event: its size in experiences per resident-year).")
-    phase_in_days: int = F(0, unit="days", ge=0, le=36500, desc="Days over which the value is phased in linearly.")
-
-    @field_validator("key")
-    @classmethod
-    def _known_key(cls, v: str) -> str:
-        if v not in MUTABLE_KEYS:
-            raise ValueError(f"'{v}' cannot change mid-run; allowed: {', '.join(MUTABLE_KEYS)}")
-        return v
-
-
 def _refresh(model: GovernanceModel, key: str) -> None:
     """Recompute the few quantities the model derives from a mutable key at construction."""
-    from govsim.sim import arrivals
-
     p, e = model.spec.policy, model.spec.effects
     if key == "policy.moral_governance":
         types = [model.spec.issues.get(t) for t in arrivals.ISSUE_TYPES]
@@ -84,8 +44,6 @@ def _current(model: GovernanceModel, key: str) -> float:
 
 
 def _set(model: GovernanceModel, key: str, value: float) -> None:
-    from govsim.sim.scenario import apply_overrides
-
     section, name = key.split(".")
     if section == "event":
         td = model.trust_dynamics

@@ -1,4 +1,4 @@
-"""The ``[trust]`` table: trust as a living state and the Tacitus trap (ODD §7.14a, :mod:`govsim.sim.trust`).
+"""The ``[trust]`` table and the ``[[timeline]]`` entries (:mod:`govsim.sim.timeline`) — trust as a living state and the Tacitus trap (ODD §7.14a, :mod:`govsim.sim.trust`).
 
 Time scales: trust in institutions after a scandal recovers over one to a few years where it
 recovers at all (panel studies of political trust after scandals; Bowler & Karp 2004, Hetherington
@@ -11,6 +11,7 @@ de Walle & Bouckaert 2006; Van Ryzin 2013); below the Tacitus threshold the bad-
 from __future__ import annotations
 
 from govsim.sim.spec_sections import F, _Frozen
+from pydantic import Field, field_validator
 
 
 class TrustSpec(_Frozen):
@@ -38,3 +39,42 @@ class TrustSpec(_Frozen):
     reference_trust: float = F(0.62, unit="0–1", ge=0.01, le=0.99,
                                desc="Mean trust the calibrated baseline climate sustains (a city starting elsewhere moves toward it or into the trap).")
     update_days: int = F(7, unit="days", ge=1, le=90, desc="Days between trust updates.")
+
+
+MUTABLE_KEYS: tuple[str, ...] = (
+    "policy.grassroots_corruption",
+    "policy.rule_of_law",
+    "policy.data_sharing",
+    "policy.early_warning",
+    "policy.hotline_response",
+    "policy.moral_governance",
+    "policy.self_governance",
+    "effects.corruption_trust_hit",
+    "effects.routine_contacts_per_year",
+    "behaviour.skip_probability",
+    "behaviour.distrust_report_penalty",
+    "world.trust_loss_weight",
+    "world.tacitus_discount",
+    "trust.bad_news_amplification",
+    "event.scandal",
+    "event.success",
+)
+"""Keys a timeline may change mid-run: read by the model while it runs, not fixed at construction."""
+
+PHASE_STEP_DAYS = 30
+
+
+class TimelineEntry(_Frozen):
+    """One change on the timeline."""
+
+    day: int = F(365, unit="day", ge=0, le=36500, desc="Day the change starts.")
+    key: str = Field(..., description="Dotted key to change (one of the mutable keys) or event.scandal/event.success.")
+    value: float = Field(..., description="New value (for an event: its size in experiences per resident-year).")
+    phase_in_days: int = F(0, unit="days", ge=0, le=36500, desc="Days over which the value is phased in linearly.")
+
+    @field_validator("key")
+    @classmethod
+    def _known_key(cls, v: str) -> str:
+        if v not in MUTABLE_KEYS:
+            raise ValueError(f"'{v}' cannot change mid-run; allowed: {', '.join(MUTABLE_KEYS)}")
+        return v
