@@ -87,7 +87,7 @@ def _phase(model: GovernanceModel, entry: TimelineEntry) -> None:
     """Start a phase-in: monthly linear steps from the current value to the entry's value."""
     start = _current(model, entry.key)
     steps = max(1, -(-entry.phase_in_days // PHASE_STEP_DAYS))
-    _set(model, entry.key, start + (entry.value - start) / steps)
+    _set(model, entry.key, entry.value if steps == 1 else start + (entry.value - start) / steps)
     for k in range(2, steps + 1):
-        v = start + (entry.value - start) * k / steps
+        v = entry.value if k == steps else start + (entry.value - start) * k / steps
         _at(model, _Change(model, entry, v), float(entry.day + (k - 1) * PHASE_STEP_DAYS))
