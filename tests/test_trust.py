@@ -116,3 +116,16 @@ def test_network_has_household_building_and_workplace_ties():
     ok = nb >= 0
     b = m.residents.building
     assert (b[nb[ok]] == np.broadcast_to(b[:, None], nb.shape)[ok]).all()
+
+
+def test_reform_start_and_phase_in_are_sweepable():
+    """A sweep varies a reform's start day and phase-in as ordinary dotted keys of the timeline list."""
+    from pathlib import Path
+
+    from govsim.sim.scenario import load_scenario
+
+    spec = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "phased_fengqiao.toml")
+    moved = apply_overrides(spec, {"timeline.1.day": 500, "timeline.1.phase_in_days": 365}, "sweep")
+    assert (moved.timeline[1].day, moved.timeline[1].phase_in_days) == (500, 365)
+    with pytest.raises(InputError):
+        apply_overrides(spec, {"timeline.1.phase_in_days": -1}, "sweep")
