@@ -104,6 +104,8 @@ def test_timeline_phases_in_and_rejects_unknown_keys():
         scenario_from_dict({"timeline": [{"day": 1, "key": "world.population", "value": 3}]}, file="s.toml")
     msg = str(err.value)
     assert "\n" not in msg and "s.toml" in msg and "timeline" in msg and "policy.grassroots_corruption" in msg
+    with pytest.raises(InputError, match="less than or equal to 1"):  # a value is checked against its key's range
+        scenario_from_dict({"timeline": [{"day": 1, "key": "policy.grassroots_corruption", "value": 3}]}, file="s.toml")
 
 
 def test_network_has_household_building_and_workplace_ties():
