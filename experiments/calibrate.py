@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from govsim.experiments.fileio import read_posterior  # noqa: F401 - the calibration folder's reader, kept importable here
 from govsim.experiments.spec import ExperimentSpec, TargetSpec, load_experiment, parse_experiment
 from govsim.sim.errors import InputError
 
@@ -231,8 +232,8 @@ def calibrate(spec_or_path: ExperimentSpec | str | Path, out: str | Path, execut
     Raises:
         InputError: The file has no calibration tables, or the folder holds something else.
     """
+    from govsim.experiments.fileio import atomic_write_json
     from govsim.experiments.runner import run_sweep
-    from govsim.experiments.store import atomic_write_json
 
     spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
     file = spec.path or "<experiment>"
@@ -410,7 +411,7 @@ def plot_fit(fit: pd.DataFrame):
 
 def _write_outputs(spec: ExperimentSpec, prior: Prior, folder: Path, accepted: pd.DataFrame, runs: pd.DataFrame,
                    scales: dict[str, float], meta: dict[str, Any]) -> None:
-    from govsim.experiments.store import atomic_write_json
+    from govsim.experiments.fileio import atomic_write_json
 
     accepted.to_parquet(folder / "accepted.parquet", index=False)
     accepted.to_csv(folder / "accepted.csv", index=False)
@@ -429,21 +430,6 @@ def _write_outputs(spec: ExperimentSpec, prior: Prior, folder: Path, accepted: p
     atomic_write_json(folder / "calibration.json", meta)
 
 
-def read_posterior(folder: str | Path) -> pd.DataFrame:
-    """The equal-weight posterior draws of a finished calibration (``posterior_draws.csv``).
-
-    Raises:
-        InputError: When the folder holds no finished calibration.
-    """
-    path = Path(folder) / "posterior_draws.csv"
-    if not path.is_file():
-        raise InputError(folder, "--posterior", "no posterior_draws.csv here: not a finished `govsim calibrate` folder")
-    draws = pd.read_csv(path)
-    if draws.empty:
-        raise InputError(path, "--posterior", "the posterior holds no parameter sets")
-    return draws
-
-
 def check_targets(spec: ExperimentSpec, scenario: Any, replicates: int = 10, seed: int = 1,
                   workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a scenario ``replicates`` times and compare each target with the mean and 95 % interval.
@@ -453,9 +439,8 @@ def check_targets(spec: ExperimentSpec, scenario: Any, replicates: int = 10, see
         t-interval of the mean, and ``met`` (the mean within the interval, or within one scale of a point
         target); and the runs.
     """
+    from govsim.experiments.options import replicate_seeds, run_replicates
     from scipy import stats
-
-    from govsim.comparison import replicate_seeds, run_replicates
 
     runs, _ = run_replicates([scenario], replicate_seeds(seed, replicates), workers)
     rows = []

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from govsim.experiments.design import Design, build_design, unit_problem
 from govsim.experiments.executors import ExecutorFactory
-from govsim.experiments.spec import ExperimentSpec, load_experiment
-from govsim.experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
+from govsim.experiments.fileio import atomic_write_json, atomic_write_table, outcome_metadata, versions
+from govsim.experiments.spec import SCENARIO_PARAM, ExperimentSpec, load_experiment
+from govsim.experiments.store import FolderLock, Store
 from govsim.experiments.worker import Result, RunConfig, Task, run_batch
 from govsim.sim.errors import InputError, OutputError
 
@@ -40,18 +41,6 @@ _TRIES = 2
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _versions() -> dict[str, str | None]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out: dict[str, str | None] = {}
-    for pkg in ("govsim", "mesa", "numpy", "SALib", "pandas", "pyarrow", "scipy", "distributed"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def _git_commit(where: Path) -> str | None:
@@ -123,16 +112,18 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
         "model": ex.model,
         "scenario": str(spec.scenario_path) if spec.scenario_path else None,
         "outcomes": spec.outcome_names,
+        "outcome_meta": outcome_metadata(spec.outcome_names) if ex.model == "govsim" else {},
         "timeseries": ex.timeseries,
         "design": describe_design(spec, design),
         "seeds": {
             "root_seed": ex.seed,
             "sampler_seed": ex.seed,
             "replicates": ex.replicates,
-            "replicate_seed": "numpy.random.SeedSequence(root_seed).spawn(replicates)[replicate]",
+            "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,)) "
+            "= SeedSequence(root_seed).spawn(replicates)[replicate] (docs/reproducibility.md)",
             "model_rng": "govsim / Mesa class: that SeedSequence as rng; function models: numpy.random.default_rng(it)",
         },
-        "versions": _versions(),
+        "versions": versions(),
         "git_commit": _git_commit(where),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -143,6 +134,16 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
         "runs_done": 0,
         "runs_failed": 0,
     }
+
+
+def posterior_draws_json(spec: ExperimentSpec) -> str:
+    """The experiment's posterior draws as canonical JSON (a list of override dicts), or ``""``."""
+    if spec.posterior_path is None:
+        return ""
+    from govsim.experiments.fileio import read_posterior
+
+    rows = read_posterior(spec.posterior_path).to_dict(orient="records")
+    return json.dumps([{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows])
 
 
 def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
@@ -157,15 +158,20 @@ def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
         timeseries=ex.timeseries,
         root_seed=ex.seed,
         run_timeout=run_timeout,
+        draws_json=posterior_draws_json(spec),
     )
 
 
-def _tasks(design: Design, replicates: int, done: Any) -> Iterator[Task]:
+def _tasks(design: Design, replicates: int, done: Any, base_dir: Path | None = None) -> Iterator[Task]:
     """Yield the runs still to do, in run_id order, building each one's params lazily.
 
-    ``done`` is a boolean array indexed by run_id (one byte a run, not a Python set of ids).
+    ``done`` is a boolean array indexed by run_id (one byte a run, not a Python set of ids). With
+    ``base_dir`` the ``scenario`` parameter's files are resolved against it (the experiment's folder).
     """
     cols = [(n, design.points[n].to_numpy()) for n in design.names]
+    if base_dir is not None and SCENARIO_PARAM in design.names:
+        cols = [(n, np.array([str((base_dir / v).resolve()) for v in c], dtype=object) if n == SCENARIO_PARAM else c)
+                for n, c in cols]
     for point in range(design.n_points):
         params: dict[str, Any] | None = None
         for rep in range(replicates):
@@ -224,6 +230,8 @@ def run_sweep(
     resume: bool = False,
     run_timeout: float | None = None,
     progress: bool = False,
+    *,
+    inputs: tuple[str, ...] = (),
 ) -> Path:
     """Run (or resume) a sweep into the folder ``out``.
 
@@ -236,6 +244,9 @@ def run_sweep(
         resume: Continue a sweep interrupted in ``out`` (finished runs are not redone).
         run_timeout: Seconds after which a run is stopped and recorded as ``timeout``.
         progress: Show a progress bar.
+        inputs: Names of entries of ``out`` that are the sweep's own input files, put there by the
+            caller (``govsim compare`` writes its options and experiment file there first); they do
+            not make the folder count as used.
 
     Returns:
         The results folder.
@@ -253,7 +264,7 @@ def run_sweep(
     total = design.n_points * ex.replicates
     with FolderLock(folder):
         manifest_path = folder / "manifest.json"
-        others = [p.name for p in folder.iterdir() if p.name != ".lock"]
+        others = [p.name for p in folder.iterdir() if p.name != ".lock" and p.name not in inputs]
         if others and not resume:
             raise InputError(
                 folder,
@@ -337,7 +348,8 @@ def _dispatch(
 ) -> dict[str, Any]:
     """Submit the remaining runs in bounded batches, collect results, flush parts."""
     config = _run_config(spec, run_timeout)
-    pending = _tasks(design, spec.experiment.replicates, done)
+    base_dir = spec.base_dir if spec.experiment.model == "govsim" else None
+    pending = _tasks(design, spec.experiment.replicates, done, base_dir)
     n_done = int(done.sum())
     n_failed = 0
     t0 = time.perf_counter()
@@ -351,7 +363,7 @@ def _dispatch(
     bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
     complete = False
     model = spec.experiment.model
-    preload = ["sim"] if model == "govsim" else [model.partition(":")[0]]
+    preload = ["govsim.sim"] if model == "govsim" else [model.partition(":")[0]]
     with ExecutorFactory(executor, workers, scheduler, preload) as factory:
         pool = factory.create()
         width = factory.n_workers

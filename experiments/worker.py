@@ -10,11 +10,16 @@ spawn_key=(replicate,))``, which is exactly ``SeedSequence(root_seed).spawn(repl
 the same seed at every design point (common random numbers). The govsim model and Mesa model
 classes get that ``SeedSequence`` as ``rng``; function models get
 ``numpy.random.default_rng(that SeedSequence)``.
+
+A govsim design point may name its own scenario file (the reserved parameter ``scenario``: that is
+how ``govsim compare`` runs its options as a sweep), and replicate ``r`` may add the overrides of a
+posterior draw ``r mod n`` (``RunConfig.draws_json``), the same draw at every point.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import signal
 import threading
@@ -48,6 +53,7 @@ class RunConfig:
         timeseries: Return the daily time series.
         root_seed: The experiment's root seed.
         run_timeout: Seconds before a run is stopped and recorded as ``timeout``.
+        draws_json: Posterior draws (a JSON list of override dicts); replicate r applies draw r mod n.
     """
 
     model: str
@@ -59,6 +65,7 @@ class RunConfig:
     timeseries: bool
     root_seed: int
     run_timeout: float | None = None
+    draws_json: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,9 @@ def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root_seed, spawn_key=(replicate,))
 
 
+SCENARIO_PARAM = "scenario"
+"""A govsim design point's own scenario file (absolute path), in place of ``RunConfig.scenario``."""
+
 _RUNNERS: dict[RunConfig, Runner] = {}
 
 
@@ -114,7 +124,11 @@ def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
     t0 = time.perf_counter()
     try:
         with _deadline(config.run_timeout):
-            summary, ts = runner(dict(task.params), replicate_seed(config.root_seed, task.replicate))
+            params = dict(task.params)
+            if config.draws_json:
+                draws = _draws(config.draws_json)
+                params.update(draws[task.replicate % len(draws)])
+            summary, ts = runner(params, replicate_seed(config.root_seed, task.replicate))
             outcomes = _extract(summary, config.outcomes)
             series = _series(ts, config.outcomes) if config.timeseries else None
     except RunTimeout:
@@ -127,6 +141,11 @@ def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
         err = " ".join(f"{type(exc).__name__}: {exc}".split())
         return Result(task.run_id, "failed", wall, {}, err, traceback.format_exc())
     return Result(task.run_id, "ok", time.perf_counter() - t0, outcomes, timeseries=series)
+
+
+@functools.cache
+def _draws(draws_json: str) -> list[dict[str, Any]]:
+    return json.loads(draws_json)
 
 
 def _extract(summary: Any, names: tuple[str, ...]) -> dict[str, float]:
@@ -172,13 +191,16 @@ def _make_runner(config: RunConfig) -> Runner:
 def _govsim_runner(config: RunConfig, fixed: dict[str, Any]) -> Runner:
     from govsim.sim import apply_overrides, load_scenario, simulate
 
+    @functools.cache
+    def base(path: str):  # noqa: ANN202 - a ScenarioSpec, loaded once per worker
+        spec = load_scenario(path)
+        return apply_overrides(spec, fixed) if fixed else spec
+
     assert config.scenario is not None
-    base = load_scenario(config.scenario)
-    if fixed:
-        base = apply_overrides(base, fixed)
 
     def run(params: dict[str, Any], seed: np.random.SeedSequence) -> tuple[dict[str, float], Any]:
-        spec = apply_overrides(base, params)
+        scenario = params.pop(SCENARIO_PARAM, None) or config.scenario
+        spec = apply_overrides(base(scenario), params)
         return simulate(spec, rng=seed, days=config.days, timeseries=config.timeseries)
 
     return run
