@@ -141,19 +141,25 @@ def run_options(specs: Sequence[ScenarioSpec], out: str | Path, replicates: int,
     check_names(specs, [s.run.name for s in specs])
     folder = Path(out)
     text, files = options_experiment(specs, replicates, seed, timeseries=timeseries, posterior=posterior)
-    if folder.is_dir() and any(p.name != ".lock" for p in folder.iterdir()):
+    inputs = (OPTIONS_DIR, EXPERIMENT_FILE)
+    if folder.is_dir() and any(p.name not in (".lock", *inputs) for p in folder.iterdir()):
         if not resume:
             raise InputError(folder, "", "the output folder is not empty; pass --resume to continue the "
                              "comparison in it, or choose an empty folder")
         if not (folder / "manifest.json").is_file():
             raise InputError(folder, "", "the folder is not empty and holds no manifest.json: not a comparison "
                              "folder; choose an empty folder")
-    for rel, body in files.items():
-        atomic_write_text(folder / rel, body)
-    atomic_write_text(folder / EXPERIMENT_FILE, text)
+    # Never rewrite an input of a comparison that may be running: write what is missing, refuse what differs.
+    for rel, body in [(EXPERIMENT_FILE, text), *files.items()]:  # compare.toml names and digests the options
+        path = folder / rel
+        if not path.is_file():
+            atomic_write_text(path, body)
+        elif path.read_text(encoding="utf-8") != body:
+            raise InputError(path, "", "the folder holds a different comparison (other options, replicates, seed "
+                             "or overrides); use another folder")
     spec = load_experiment(folder / EXPERIMENT_FILE)
     return run_sweep(spec, folder, executor=executor, workers=workers, scheduler=scheduler, resume=resume,
-                     run_timeout=run_timeout, progress=progress, inputs=(OPTIONS_DIR, EXPERIMENT_FILE))
+                     run_timeout=run_timeout, progress=progress, inputs=inputs)
 
 
 def read_options(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:

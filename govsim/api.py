@@ -418,11 +418,12 @@ def analyze(results_dir: PathLike | SweepResults, method: str = "auto", outcomes
                     seed=seed, num_resamples=num_resamples, convergence=convergence)
     if out is not None:
         from govsim.analysis.report import write_sensitivity_report
+        from govsim.experiments.fileio import atomic_write_csv
 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        sens.table.to_csv(folder / "indices.csv", index=False)
-        sens.convergence.to_csv(folder / "convergence.csv", index=False)
+        atomic_write_csv(folder / "indices.csv", sens.table)
+        atomic_write_csv(folder / "convergence.csv", sens.convergence)
         write_sensitivity_report(sens, results, folder)
     return sens
 

@@ -113,7 +113,7 @@ def test_compare_refuses_a_used_folder_and_resumes(compared) -> None:
         api.compare(FILES, replicates=3, seed=SEED, workers=1, overrides=SMALL, out=out)
     again = api.compare(FILES, replicates=3, seed=SEED, workers=1, overrides=SMALL, out=out, resume=True)
     pd.testing.assert_frame_equal(again, table)
-    with pytest.raises(InputError, match="different experiment"):  # other options, same folder
+    with pytest.raises(InputError, match="different comparison"):  # other options, same folder
         api.compare(FILES, replicates=3, seed=SEED + 1, workers=1, overrides=SMALL, out=out, resume=True)
 
 
