@@ -159,19 +159,16 @@ def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
         root_seed=ex.seed,
         run_timeout=run_timeout,
         draws_json=posterior_draws_json(spec),
+        base_dir=str(spec.base_dir) if SCENARIO_PARAM in spec.parameters else None,
     )
 
 
-def _tasks(design: Design, replicates: int, done: Any, base_dir: Path | None = None) -> Iterator[Task]:
+def _tasks(design: Design, replicates: int, done: Any) -> Iterator[Task]:
     """Yield the runs still to do, in run_id order, building each one's params lazily.
 
-    ``done`` is a boolean array indexed by run_id (one byte a run, not a Python set of ids). With
-    ``base_dir`` the ``scenario`` parameter's files are resolved against it (the experiment's folder).
+    ``done`` is a boolean array indexed by run_id (one byte a run, not a Python set of ids).
     """
     cols = [(n, design.points[n].to_numpy()) for n in design.names]
-    if base_dir is not None and SCENARIO_PARAM in design.names:
-        cols = [(n, np.array([str((base_dir / v).resolve()) for v in c], dtype=object) if n == SCENARIO_PARAM else c)
-                for n, c in cols]
     for point in range(design.n_points):
         params: dict[str, Any] | None = None
         for rep in range(replicates):
@@ -348,8 +345,7 @@ def _dispatch(
 ) -> dict[str, Any]:
     """Submit the remaining runs in bounded batches, collect results, flush parts."""
     config = _run_config(spec, run_timeout)
-    base_dir = spec.base_dir if spec.experiment.model == "govsim" else None
-    pending = _tasks(design, spec.experiment.replicates, done, base_dir)
+    pending = _tasks(design, spec.experiment.replicates, done)
     n_done = int(done.sum())
     n_failed = 0
     t0 = time.perf_counter()

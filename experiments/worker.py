@@ -28,6 +28,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,7 @@ class RunConfig:
         root_seed: The experiment's root seed.
         run_timeout: Seconds before a run is stopped and recorded as ``timeout``.
         draws_json: Posterior draws (a JSON list of override dicts); replicate r applies draw r mod n.
+        base_dir: The experiment's folder, against which a point's ``scenario`` file is resolved.
     """
 
     model: str
@@ -66,6 +68,7 @@ class RunConfig:
     root_seed: int
     run_timeout: float | None = None
     draws_json: str = ""
+    base_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
 
 
 SCENARIO_PARAM = "scenario"
-"""A govsim design point's own scenario file (absolute path), in place of ``RunConfig.scenario``."""
+"""A govsim design point's own scenario file (relative to ``RunConfig.base_dir``), in place of ``RunConfig.scenario``."""
 
 _RUNNERS: dict[RunConfig, Runner] = {}
 
@@ -199,7 +202,8 @@ def _govsim_runner(config: RunConfig, fixed: dict[str, Any]) -> Runner:
     assert config.scenario is not None
 
     def run(params: dict[str, Any], seed: np.random.SeedSequence) -> tuple[dict[str, float], Any]:
-        scenario = params.pop(SCENARIO_PARAM, None) or config.scenario
+        option = params.pop(SCENARIO_PARAM, None)
+        scenario = config.scenario if option is None else str(Path(config.base_dir or ".") / option)
         spec = apply_overrides(base(scenario), params)
         return simulate(spec, rng=seed, days=config.days, timeseries=config.timeseries)
 
