@@ -355,6 +355,7 @@ def _dispatch(
     suspects: deque[Task] = deque()
     tries: dict[int, int] = {}
     in_flight: dict[Future, list[Task]] = {}
+    requeue: deque[Task] = deque()
     per_run = None  # running mean of a run's wall time, to size batches
     bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
     complete = False
@@ -367,23 +368,37 @@ def _dispatch(
         exhausted = False
         try:
             while True:
-                # Fill the window: suspects of a crashed worker run alone, one at a time.
+                # Fill the window: suspects of a crashed worker run alone, one at a time. A pool that
+                # broke since the last wait refuses new work: the refused runs wait in `requeue`
+                # (they never started, so no try is counted) until a new pool takes them.
+                refused = False
                 while len(in_flight) < max_in_flight:
                     if suspects:
                         if not in_flight:
                             task = suspects.popleft()
-                            in_flight[pool.submit(run_batch, config, [task])] = [task]
-                        break
-                    if exhausted:
+                            if not _submit(pool, in_flight, config, [task]):
+                                suspects.appendleft(task)
+                                refused = True
                         break
                     remaining = total - n_done - len(buffer)
                     size = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
                     size = max(1, min(size, _MAX_BATCH, remaining // max(1, 2 * width) or 1))
-                    batch = [t for _, t in zip(range(size), pending, strict=False)]
-                    if not batch:
-                        exhausted = True
+                    if requeue:
+                        batch = [requeue.popleft() for _ in range(min(size, len(requeue)))]
+                    elif exhausted:
                         break
-                    in_flight[pool.submit(run_batch, config, batch)] = batch
+                    else:
+                        batch = [t for _, t in zip(range(size), pending, strict=False)]
+                        if not batch:
+                            exhausted = True
+                            break
+                    if not _submit(pool, in_flight, config, batch):
+                        requeue.extendleft(reversed(batch))
+                        refused = True
+                        break
+                if refused and not in_flight:
+                    pool = factory.create()
+                    continue
                 if not in_flight:
                     break
                 finished, _ = wait(list(in_flight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
@@ -432,6 +447,15 @@ def _dispatch(
             store.write_part(buffer)  # finished runs are never lost, even on Ctrl-C
             bar.close()
     return {"complete": complete, "wall_s": time.perf_counter() - t0}
+
+
+def _submit(pool: Any, in_flight: dict[Future, list[Task]], config: RunConfig, batch: list[Task]) -> bool:
+    """Submit a batch; ``False`` when the pool is broken (a worker died since the last wait)."""
+    try:
+        in_flight[pool.submit(run_batch, config, batch)] = batch
+    except BrokenExecutor:
+        return False
+    return True
 
 
 def _ts_values(res: Result) -> int:

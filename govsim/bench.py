@@ -468,6 +468,9 @@ def run_bench(quick: bool = False, out: Path | None = None,
         atomic_write_text(profile, run_profile(plan.profile_residents, plan.profile_days))
         rep.profile_file = str(profile)
 
+    section("floor", floor)
+    section("scaling", scaling)
+    section("sweeps", sweeps)
     if profile is not None:
         section("profile", prof)
 
