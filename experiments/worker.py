@@ -195,7 +195,7 @@ def _govsim_runner(config: RunConfig, fixed: dict[str, Any]) -> Runner:
     from govsim.sim import apply_overrides, load_scenario, simulate
 
     @functools.cache
-    def base(path: str):  # noqa: ANN202 - a ScenarioSpec, loaded once per worker
+    def base(path: str):  # a ScenarioSpec with [fixed] applied, loaded once per worker and file
         spec = load_scenario(path)
         return apply_overrides(spec, fixed) if fixed else spec
 
