@@ -388,6 +388,9 @@ def city_from_rows(rows: list[tuple[str, dict[str, Any]]], meta: Mapping[str, An
     cols: dict[str, list] = {k: [] for k in ("names", "district", "street", "village", "pop", "type", "staff",
                                              "grids", "households", "firm", "migrant")}
     for where, raw in rows:
+        for key in raw:
+            if key not in COLUMNS:
+                raise InputError(file, f"{where}.{str(key)[:40]}", "unknown key; allowed keys: " + ", ".join(COLUMNS))
         try:
             row = CityRow.model_validate(raw)
         except ValidationError as err:
