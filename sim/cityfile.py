@@ -261,7 +261,7 @@ def _meta_value(file: Path, key: str, value: Any, where: str | None = None) -> A
         return value
     if isinstance(value, str):
         value = value.replace(",", "").replace("_", "").strip()
-        if not value.isdigit():
+        if not value.isdecimal():
             raise InputError(file, where, f"a whole number is needed (got {value[:30]!r})")
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**10:
@@ -701,3 +701,23 @@ def community_effects(city: CityTable, default_migrant_share: float = 0.0) -> Co
         shift[key] = _frozen(by_type + m * _get(MIGRANT_EFFECTS, key, 0.0))
     return CommunityEffects(rate=MappingProxyType(rate), report_logit=shift["report_logit"], trust=shift["trust"],
                             migrant_share=_frozen(m), property_firm_share=_frozen(firm))
+
+
+def city_table(path: str | Path | None, population: int, base: str | Path | None = None) -> CityTable:
+    """The city a scenario describes: its city file if it names one, else the tree derived from its population.
+
+    Args:
+        path: The scenario's city file (``None`` for none); a relative path is read relative to ``base``.
+        population: The scenario's ``world.population``, used only when there is no city file (a
+            city file's own total replaces it).
+        base: The folder of the scenario file, for relative paths.
+
+    Raises:
+        InputError: A bad city file, in one line.
+    """
+    if path is None:
+        return derive_city(population)
+    p = Path(path)
+    if base is not None and not p.is_absolute():
+        p = Path(base) / p
+    return load_city(p)

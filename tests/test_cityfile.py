@@ -4,6 +4,7 @@ every neighbourhood effect lies in its stated range with a stated basis."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ from govsim.sim.cityfile import (
 )
 from govsim.sim.errors import InputError
 from govsim.sim.scenario import ISSUE_TYPES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 
@@ -300,3 +303,43 @@ def test_community_effects_mix_type_and_migrants() -> None:
     neutral = community_effects(derive_city(50_000))
     assert all((v == 1.0).all() for v in neutral.rate.values())
     assert (neutral.report_logit == 0).all() and (neutral.trust == 0).all()
+
+
+# --------------------------------------------------------------------------- any input: a table or one line
+
+_CELL = st.one_of(st.text(max_size=8), st.sampled_from(["1", "-1", "0.5", "1e9", "nan", "inf", "town", "village",
+                                                         "old_town", "²", "１２", "", "true"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(header=st.lists(st.sampled_from([*COLUMNS, "colour", ""]), min_size=1, max_size=6),
+       rows=st.lists(st.lists(_CELL, min_size=0, max_size=7), max_size=5),
+       meta=st.lists(st.tuples(st.sampled_from(["name", "population", "year", "note"]), _CELL), max_size=3),
+       suffix=st.sampled_from([".csv", ".toml"]), noise=st.text(max_size=40))
+def test_any_file_gives_a_table_or_one_line(tmp_path_factory, header, rows, meta, suffix, noise) -> None:
+    if suffix == ".csv":
+        lines = [f"# {k}: {v}" for k, v in meta] + [",".join(header)] + [",".join(r) for r in rows] + [noise]
+        text = "\n".join(lines)
+    else:
+        tables = ["[city]"] + [f"{k} = {json.dumps(v)}" for k, v in meta if k != "note"]
+        for r in rows:
+            tables.append("[[community]]")
+            tables += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in zip(header, r, strict=False)]
+        text = "\n".join(tables) + "\n" + noise
+    path = tmp_path_factory.mktemp("fuzz") / f"city{suffix}"
+    path.write_text(text, encoding="utf-8")
+    try:
+        city = load_city(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(str(path))
+    else:
+        assert city.total_population == int(city.population.sum()) >= city.n_communities >= 1
+
+
+def test_city_table_reads_a_file_or_derives(tmp_path: Path) -> None:
+    from govsim.sim.cityfile import city_table
+
+    assert city_table(None, 100_000).n_communities == derive_city(100_000).n_communities
+    assert city_table("cities/zhuji.csv", 5, base=ROOT / "scenarios").total_population == 1_218_072
+    with pytest.raises(InputError, match="not found"):
+        city_table("nowhere.csv", 5, base=tmp_path)
