@@ -95,7 +95,9 @@ class Office(Agent):
     Attributes:
         level: Its :class:`~sim.levels.Level` (community … city).
         district, street, community: Where it sits (-1 where not applicable).
-        capacity: Cases it can take up per day.
+        capacity: Cases it can take up per day (the staff time other duties leave, ODD §5).
+        duties: Share of its staff's time spent on duties other than cases (drawn once, T14).
+        taken, waited: Cases taken up so far and the days they waited in its queue in all.
         handling_factor: Multiplier on the level's handling days (street refocus shortens it).
         queue: Cases waiting, oldest first.
         mediators: Its handlers.
@@ -117,6 +119,8 @@ class Office(Agent):
         self.mediators: list[Mediator] = []
         self._next = 0
         self.taken = 0
+        self.waited = 0.0
+        self.duties = 0.0
 
     def next_handler(self) -> Mediator | None:
         """The handler who takes the next case (round robin)."""
@@ -154,6 +158,9 @@ class Office(Agent):
             n -= 1
             issue.stage += 1
             issue.state = IssueState.IN_HANDLING
+            wait = now - issue.sev_since  # queued since: a queued issue was thawed when it was filed
+            self.waited += wait
+            counts.record_wait(wait)
             issue.freeze(now)
             issue.handler = self.next_handler()
             if issue.handler is not None:

@@ -201,8 +201,10 @@ def on_reconsider(model: GovernanceModel, issue: Issue) -> None:
 
 
 def shock_area(model: GovernanceModel, shock: RiskShock) -> np.ndarray:
-    """Which communities a shock hits: its district's, or all of them."""
+    """Which communities a shock hits: its community, its district's, or all of them."""
     sh = model.spec.shocks[shock.index]
+    if sh.community >= 0:
+        return np.arange(model.n_communities) == sh.community
     districts = model.street_district[model.community_street]
     return np.ones(model.n_communities, bool) if sh.district < 0 else districts == sh.district
 

@@ -276,6 +276,7 @@ def on_patience(model: GovernanceModel, issue: Issue) -> None:
     """The resident has waited too long in a queue: they escalate on their own, or give up."""
     if issue.state != IssueState.QUEUED:
         return
+    model.counts.patience_expired += 1
     lose_trust(model, issue.resident, 0.5)
     evaluate(model, issue.resident, issue.level, False, 0.5)
     issue.history.append((model.time, "waited too long", issue.level))
@@ -286,6 +287,7 @@ def on_deadline(model: GovernanceModel, issue: Issue) -> None:
     """A hotline case missed its deadline: trust suffers and the case is escalated under supervision."""
     if issue.state != IssueState.QUEUED:
         return
+    model.counts.deadlines_missed += 1
     lose_trust(model, issue.resident, 0.5)
     issue.flagged = True  # supervised: goes to the front of the next queue
     if issue.level >= Level.CITY:

@@ -94,7 +94,7 @@ class ScenarioSpec(_Frozen):
     @model_validator(mode="after")
     def _check_shocks(self) -> ScenarioSpec:
         for i, s in enumerate(self.shocks):
-            if s.district >= self.world.districts:
+            if self.world.districts is not None and s.district >= self.world.districts:
                 raise ValueError(f"shocks[{i}].district={s.district} but the city has {self.world.districts} districts")
         return self
 
@@ -129,6 +129,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def _resolve(path: Path, depth: int = 0) -> dict[str, Any]:
     """Read a scenario file, following ``run.base`` to the file it varies."""
     data = _read_toml(path)
+    world = data.get("world")
+    if isinstance(world, dict) and isinstance(world.get("city_file"), str):
+        # a city file is named relative to the scenario file that names it (like run.base)
+        world["city_file"] = str((path.parent / world["city_file"]).resolve())
     run = data.get("run")
     base = run.get("base") if isinstance(run, dict) else None
     if base is None:
