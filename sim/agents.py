@@ -220,19 +220,20 @@ class CityCentre(Office):
 class GridMember(Agent):
     """A grid member (网格员): patrols one grid, finds latent issues early, settles minor ones on the spot.
 
+    There is no daily caseload: a cap of a few found issues a day never bound (issue 14's ablation),
+    since a grid holds few latent issues at a time; the patrol's reach is the households visited.
+
     Attributes:
         grid: The grid patrolled.
-        caseload: Issues they can take in per day.
     """
 
-    def __init__(self, model: GovernanceModel, grid: int, caseload: float) -> None:
+    def __init__(self, model: GovernanceModel, grid: int) -> None:
         super().__init__(model)
         self.grid = int(grid)
-        self.caseload = caseload
         self.found = 0
 
     def patrol(self) -> None:
-        """Visit households of the grid; each latent issue found is taken in, up to the caseload.
+        """Visit households of the grid; each latent issue found is taken in.
 
         Each latent issue of the grid is found with the visit-and-notice chance; found issues are
         routed (:func:`sim.ladder.detect`).
@@ -246,14 +247,10 @@ class GridMember(Agent):
         p_find = visit * g.patrol_sensitivity
         if p_find <= 0:
             return
-        budget = self.caseload
         issues = list(latent.values())
         draws = model.rng.random(len(issues))
         for issue, u in zip(issues, draws, strict=True):
-            if budget < 1:
-                break
             if u < p_find:
-                budget -= 1
                 self.found += 1
                 ladder.detect(model, issue, Channel.GRID)
 

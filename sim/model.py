@@ -202,7 +202,7 @@ class GovernanceModel(Model):
 
     def _build_channels(self) -> None:
         """Detection hazards and level-0 availability per grid (volunteers) and the arrival rates."""
-        p, e, g = self.spec.policy, self.spec.effects, self.spec.grid
+        p, e = self.spec.policy, self.spec.effects
         res = self.residents
         res_grid = self.building_grid[res.building]
         hours = np.bincount(res_grid[res.registered], minlength=self.n_grids) * p.party_member_hours_per_month
@@ -216,7 +216,7 @@ class GovernanceModel(Model):
         if n_gm > 0:
             for k in range(n_gm):
                 gid = (k * self.n_grids) // n_gm
-                self.grid_members.setdefault(gid, []).append(GridMember(self, gid, g.caseload_per_day))
+                self.grid_members.setdefault(gid, []).append(GridMember(self, gid))
         arrivals.build_rates(self)  # arrival rates per community and issue type (per day)
 
     # ------------------------------------------------------------------ the day

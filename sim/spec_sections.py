@@ -397,8 +397,6 @@ class GridSpec(_Frozen):
                                          desc="Households a grid member can visit in a day's patrol.")
     patrol_sensitivity: float = F(0.5, unit="probability", ge=0.0, le=1.0,
                                   desc="Chance a visit to a household with a latent issue finds it.")
-    caseload_per_day: float = F(3.0, unit="cases per day", ge=0.0, le=100.0,
-                                desc="Issues a grid member can take in per day (the rest wait).")
     on_the_spot_share: float = F(0.35, unit="share", ge=0.0, le=1.0,
                                  desc="Share of mild self-level issues a grid member settles on the spot.")
 
