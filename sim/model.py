@@ -40,6 +40,7 @@ from govsim.sim.errors import InputError
 from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
+from govsim.sim.neighbourhoods import community_effects
 from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (SecretaryProject: compatibility)
 from govsim.sim.residents import ResidentTable, init_approval
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
@@ -100,6 +101,9 @@ class GovernanceModel(Model):
         res_building = city.resident_building
 
         trust = np.clip(rng.normal(w.initial_trust_mean, w.initial_trust_sd, n), 0.0, 1.0)
+        shift = community_effects(city.table).trust  # neighbourhood type and migrants (a city file's)
+        if np.any(shift != 0):
+            trust = np.clip(trust + np.repeat(shift, city.community_size), 0.0, 1.0)
         party = rng.random(n) < w.party_member_share
         registered = party & (rng.random(n) < s.policy.party_member_return)
         self.residents = ResidentTable(

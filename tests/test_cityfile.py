@@ -344,3 +344,30 @@ def test_city_table_reads_a_file_or_derives(tmp_path: Path) -> None:
     assert city_table("cities/zhuji.csv", 5, base=ROOT / "scenarios").total_population == 1_218_072
     with pytest.raises(InputError, match="not found"):
         city_table("nowhere.csv", 5, base=tmp_path)
+
+
+def test_the_two_real_cities_run_from_their_scenarios() -> None:
+    """zhuji and dongcheng name their city files relative to themselves; the model builds those trees."""
+    from govsim.sim.model import GovernanceModel
+    from govsim.sim.scenario import load_scenario
+
+    for name, population, communities in (("zhuji", 1_218_072, 553), ("dongcheng", 708_829, 177)):
+        spec = load_scenario(name)
+        m = GovernanceModel(spec, rng=1)
+        assert m.population == population and m.n_communities == communities
+        assert m.world.table.source.endswith(Path(spec.world.city_file).name)
+
+
+def test_neighbourhood_type_changes_rates_reporting_and_trust(tmp_path: Path) -> None:
+    """An urban village with migrants has more labour and land issues, reports less and trusts less."""
+    from govsim.sim.model import GovernanceModel
+    from govsim.sim.scenario import ScenarioSpec, apply_overrides
+
+    path = tmp_path / "two.csv"
+    path.write_text("district,street,community,population,type,migrant_share\n"
+                    "d,s,a,3000,mixed,0\nd,s,b,3000,urban_village,0.6\n", encoding="utf-8")
+    m = GovernanceModel(apply_overrides(ScenarioSpec(), {"world.city_file": str(path)}, "test"), rng=1)
+    labour, land = ISSUE_TYPES.index("labour"), ISSUE_TYPES.index("land")
+    assert m.rates[1, labour] > m.rates[0, labour] and m.rates[1, land] > m.rates[0, land]
+    assert m.report_shift[1] < m.report_shift[0] == 0.0
+    assert m.residents.trust[3000:].mean() < m.residents.trust[:3000].mean()
