@@ -178,7 +178,7 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
         seed: Random seed; the same seed gives the same run.
         days: Days to simulate (default: the scenario's ``run.days``).
         overrides: Dotted-path overrides applied first.
-        out: If given, also write ``timeseries.parquet`` and ``summary.json`` there.
+        out: If given, also write ``timeseries.parquet``, ``summary.json`` and ``by_unit.parquet`` there.
 
     Returns:
         The summary and the daily time series.
@@ -197,7 +197,7 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        write_run(folder, scenario, result.summary, result.timeseries, seed)
+        write_run(folder, scenario, result.summary, result.timeseries, seed, model.by_unit())
     return result
 
 

@@ -62,7 +62,7 @@ def run(
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's run.days).",
                                              min=1, max=3650)] = None,
     set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet and summary.json here.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet, summary.json and by_unit.parquet here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run one scenario and print its outcomes."""
@@ -79,7 +79,7 @@ def run(
         print_summary(spec, summary, seed)
     if out is not None:
         try:
-            write_run(out, spec, summary, model.timeseries(), seed)
+            write_run(out, spec, summary, model.timeseries(), seed, model.by_unit())
         except OSError as exc:
             raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
         if not quiet:

@@ -56,9 +56,12 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
         raise
 
 
-def write_run(out: Path, spec: ScenarioSpec, summary: dict[str, float], ts: pd.DataFrame, seed: int) -> None:
-    """Write ``timeseries.parquet`` and ``summary.json`` for one run."""
+def write_run(out: Path, spec: ScenarioSpec, summary: dict[str, float], ts: pd.DataFrame, seed: int,
+              by_unit: pd.DataFrame | None = None) -> None:
+    """Write ``timeseries.parquet``, ``summary.json`` and (if given) ``by_unit.parquet`` for one run."""
     atomic_write_parquet(out / "timeseries.parquet", ts)
+    if by_unit is not None:  # per district and street: where the city is overloaded (sim.units.by_unit)
+        atomic_write_parquet(out / "by_unit.parquet", by_unit)
     doc: dict[str, Any] = {"outcomes": summary, "scenario": spec.to_dict(), "seed": seed, "versions": versions()}
     atomic_write_bytes(out / "summary.json", json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
 

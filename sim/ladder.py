@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from govsim.sim.issues import Channel, Issue, IssueState
 from govsim.sim.levels import Level
-from govsim.sim.metrics import MOVE_LEFT_CITY
+from govsim.sim.metrics import ABANDONED_COLUMN, LEFT_CITY_COLUMN, MOVE_LEFT_CITY
 from govsim.sim.residents import evaluate, gain_trust, lose_trust
 from govsim.sim.scenario import ISSUE_TYPES
 
@@ -332,6 +332,7 @@ def settle(model: GovernanceModel, issue: Issue, level: int) -> None:
     c.resolution_hist[min(int(round(days)), len(c.resolution_hist) - 1)] += 1
     c.community_closed[issue.community] += 1
     c.community_settled[issue.community] += 1
+    c.community_ladder[issue.community, level] += 1
     c.experiences[level] += 1
     satisfied = (now - issue.known_at) <= s.settlement.satisfied_days and not issue.corrupt
     if satisfied:
@@ -353,6 +354,7 @@ def leave_city(model: GovernanceModel, issue: Issue) -> None:
     issue.state = IssueState.LEFT_CITY
     model.counts.moves[issue.level + 1, MOVE_LEFT_CITY] += 1
     model.counts.left_city += 1
+    model.counts.community_ladder[issue.community, LEFT_CITY_COLUMN] += 1
     if issue.kind in HARD_TYPES:
         model.counts.left_city_hard += 1
     model.counts.community_closed[issue.community] += 1
@@ -367,6 +369,7 @@ def abandon(model: GovernanceModel, issue: Issue) -> None:
     """The resident gives up: the grievance stays and costs trust."""
     issue.state = IssueState.ABANDONED
     model.counts.abandoned += 1
+    model.counts.community_ladder[issue.community, ABANDONED_COLUMN] += 1
     model.counts.community_closed[issue.community] += 1
     lose_trust(model, issue.resident, 0.5)
     evaluate(model, issue.resident, issue.level, False, 0.5)

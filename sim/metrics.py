@@ -27,6 +27,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 MOVE_LEFT_CITY = len(Level) + 2
+LEFT_CITY_COLUMN = len(Level)
+"""Column of ``Counts.community_ladder`` counting issues that left the city (columns 0–4: settled at that level)."""
+ABANDONED_COLUMN = len(Level) + 1
+"""Column of ``Counts.community_ladder`` counting issues given up."""
 """Column of :attr:`Counts.moves` for issues that left the city (the column before it is unused)."""
 
 
@@ -61,6 +65,7 @@ class Counts:
     on_the_spot: int = 0
     community_closed: np.ndarray = field(init=False)
     community_settled: np.ndarray = field(init=False)
+    community_ladder: np.ndarray = field(init=False)
     moves: np.ndarray = field(default_factory=lambda: np.zeros((len(Level) + 1, MOVE_LEFT_CITY + 1), dtype=np.int64))
     failed: list[int] = field(default_factory=lambda: [0] * len(Level))
     mediation_cases: np.ndarray = field(default_factory=lambda: np.zeros(len(ISSUE_TYPES), dtype=np.int64))
@@ -82,6 +87,8 @@ class Counts:
     def __post_init__(self) -> None:
         self.community_closed = np.zeros(self.n_communities, dtype=np.int64)
         self.community_settled = np.zeros(self.n_communities, dtype=np.int64)
+        # per community: issues settled at self … city, then left the city, then given up
+        self.community_ladder = np.zeros((self.n_communities, ABANDONED_COLUMN + 1), dtype=np.int64)
 
     @property
     def settled_total(self) -> int:

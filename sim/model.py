@@ -21,7 +21,7 @@ import gc
 from contextlib import contextmanager
 
 import numpy as np
-from govsim.sim import arrivals, metrics
+from govsim.sim import arrivals, metrics, units
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -250,6 +250,10 @@ class GovernanceModel(Model):
     def summary(self) -> dict[str, float]:
         """Every outcome now (after a run: the run's summary, equal to the time series' last row)."""
         return metrics.summarise(self)
+
+    def by_unit(self):
+        """One row per district and per street: capacity, utilisation, waiting and ladder counts (:func:`sim.units.by_unit`)."""
+        return units.by_unit(self)
 
     def timeseries(self):
         """One row per day (day 0 = the initial state) and one column per outcome."""

@@ -61,3 +61,27 @@ def test_baseline_case_capacity_is_busy_but_not_collapsed() -> None:
     assert mean["utilisation_community_sd"] > 0.0  # communities differ in their other duties
     assert sum(r["patience_expired"] for r in runs) > 0
     assert mean["share_left_city"] < 0.03 and mean["share_settled_by_street"] > 0.85
+
+
+def test_by_unit_adds_up_to_the_city(tmp_path) -> None:
+    """Per district and street: the ladder counts add up to the city's, and govsim run --out writes them."""
+    import pandas as pd
+    from govsim.sim.metrics import summarise
+    from govsim.sim.units import COLUMNS
+
+    import govsim
+
+    spec = apply_overrides(BASELINE, {"world.population": 100_000})
+    m = run_quietly(spec, 3, 60)
+    df = m.by_unit()
+    assert tuple(df.columns) == COLUMNS
+    streets, districts = df[df.unit == "street"], df[df.unit == "district"]
+    assert len(streets) == m.n_streets and len(districts) == m.n_districts
+    s = summarise(m)
+    for frame in (streets, districts):
+        assert frame.population.sum() == 100_000
+        assert frame.settled_community.sum() == s["settled_community"]
+        assert frame.left_city.sum() == s["left_city"]
+    assert ((streets.utilisation >= 0) & (streets.utilisation <= 1)).all()
+    govsim.run(spec, seed=3, days=20, out=tmp_path)
+    assert len(pd.read_parquet(tmp_path / "by_unit.parquet")) == m.n_streets + m.n_districts
