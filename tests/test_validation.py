@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml")
 EXPERIMENT = load_experiment(ROOT / "experiments" / "calibrate_baseline.toml")
 
-MET = {"T4", "T6_family", "T6_neighbour", "T8_items", "T10_street", "T10_district",
+MET = {"T2", "T4", "T5", "T6_family", "T6_neighbour", "T8_items", "T8_closed", "T10_street", "T10_district",
        "T10_gradient"}
 """Targets docs/calibration.md says the calibrated baseline meets (mean over replicates within the interval).
 

@@ -64,6 +64,24 @@ ABLATIONS: tuple[Ablation, ...] = (
 )
 
 
+_BASELINE_STAFF = {"levels.community.staff_per_10k": 18.0, "levels.street.staff_per_10k": 10.0,
+                   "levels.district.staff_per_10k": 3.0, "levels.city.staff_per_10k": 5.0,
+                   "policy.grid_members_per_10k": 10.0}
+LEVER_EFFECTS: tuple[Ablation, ...] = (
+    Ablation("street_refocus (whole lever)", {"policy.street_refocus": 1.0}, {"policy.street_refocus": 0.0},
+             "satisfaction_street", "capacity and handling time together"),
+    Ablation("street_refocus (whole lever)", {"policy.street_refocus": 1.0}, {"policy.street_refocus": 0.0},
+             "share_unsolved", "capacity and handling time together"),
+    Ablation("austerity (scenario vs baseline)", {}, _BASELINE_STAFF, "share_unsolved",
+             "40 % fewer staff per resident, half the grid members", base="austerity"),
+    Ablation("austerity (scenario vs baseline)", {}, _BASELINE_STAFF, "mean_resolution_days",
+             "40 % fewer staff per resident, half the grid members", base="austerity"),
+    Ablation("austerity (scenario vs baseline)", {}, _BASELINE_STAFF, "share_left_city",
+             "40 % fewer staff per resident, half the grid members", base="austerity"),
+)
+"""The two levers the issue names, as a whole against their absence (printed after the ablations)."""
+
+
 def _spec(a: Ablation, over: dict[str, Any]) -> ScenarioSpec:
     base = load_scenario(scenario_file(a.base))
     return apply_overrides(base, {**WORLD, **a.world, **over}, "ablation")
@@ -106,3 +124,5 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 if __name__ == "__main__":
     print(markdown(run_ablations()))
+    print()
+    print(markdown(run_ablations(LEVER_EFFECTS)))
