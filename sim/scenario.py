@@ -162,7 +162,15 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
         InputError: naming the file, the dotted key and what is allowed.
     """
     p = scenario_file(path)
-    return scenario_from_dict(_resolve(p), p)
+    spec = scenario_from_dict(_resolve(p), p)
+    if spec.world.city_file is not None:  # validate the city file now, not when a model is built
+        from govsim.sim.cityfile import load_city
+
+        try:
+            load_city(spec.world.city_file)
+        except InputError as exc:
+            raise InputError(p, "world.city_file", str(exc)) from None
+    return spec
 
 
 def parse_value(text: str) -> Any:
