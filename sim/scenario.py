@@ -162,15 +162,33 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
         InputError: naming the file, the dotted key and what is allowed.
     """
     p = scenario_file(path)
-    spec = scenario_from_dict(_resolve(p), p)
-    if spec.world.city_file is not None:  # validate the city file now, not when a model is built
-        from govsim.sim.cityfile import load_city
+    return with_city_file(scenario_from_dict(_resolve(p), p), p)
 
-        try:
-            load_city(spec.world.city_file)
-        except InputError as exc:
-            raise InputError(p, "world.city_file", str(exc)) from None
-    return spec
+
+def with_city_file(spec: ScenarioSpec, label: str | Path) -> ScenarioSpec:
+    """Validate the scenario's city file now (not when a model is built) and take its population.
+
+    A scenario naming ``world.city_file`` gets the file's total population as ``world.population``,
+    so that everything reading the population (costs, tables, ``govsim validate``) sees the real
+    city. Without a city file the scenario is returned unchanged.
+
+    Raises:
+        InputError: A bad city file, in one line under ``world.city_file``.
+    """
+    if spec.world.city_file is None:
+        return spec
+    from govsim.sim.cityfile import load_city
+
+    try:
+        total = load_city(spec.world.city_file).total_population
+    except InputError as exc:
+        raise InputError(label, "world.city_file", str(exc)) from None
+    if total == spec.world.population:
+        return spec
+    try:
+        return spec.model_copy(update={"world": WorldSpec.model_validate({**spec.world.model_dump(), "population": total})})
+    except ValidationError as err:
+        raise from_validation_error(err, label) from None
 
 
 def parse_value(text: str) -> Any:
@@ -220,7 +238,7 @@ def apply_overrides(spec: ScenarioSpec, overrides: dict[str, Any], label: str = 
         if isinstance(node[last], dict) and not isinstance(value, dict):
             raise InputError(label, dotted, "is a table; name one of its keys: " + ", ".join(sorted(node[last])))
         node[last] = copy.deepcopy(value)
-    return scenario_from_dict(data, label)
+    return with_city_file(scenario_from_dict(data, label), label)
 
 
 def parse_set_options(items: list[str]) -> dict[str, Any]:

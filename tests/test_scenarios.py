@@ -34,8 +34,8 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "corruption_scandal": ("policy.grassroots_corruption",),
     "demolition_shock": ("shocks",),
     "tacitus_trap": ("world.initial_trust_mean", "policy.grassroots_corruption"),
-    "zhuji": ("world.city_file",),
-    "dongcheng": ("world.city_file",),
+    "zhuji": ("world.city_file", "world.population"),
+    "dongcheng": ("world.city_file", "world.population"),
 }
 
 
