@@ -275,9 +275,10 @@ def duty_shares(rng: np.random.Generator, level, n: int) -> np.ndarray:
     ``duties_concentration`` as κ; κ = 0 (or a mean of 0) gives every office the mean.
     """
     mean, conc = level.other_duties_share, level.duties_concentration
-    if conc <= 0 or mean <= 0:
+    a, b = mean * conc, (1 - mean) * conc
+    if not (a > 0 and b > 0):  # κ = 0, a mean of 0, or a product too small to draw from
         return np.full(n, mean)
-    return np.clip(rng.beta(mean * conc, (1 - mean) * conc, n), 0.0, 0.99)
+    return np.clip(rng.beta(a, b, n), 0.0, 0.99)
 
 
 @contextmanager
