@@ -180,7 +180,7 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
         seed: Random seed; the same seed gives the same run.
         days: Days to simulate (default: the scenario's ``run.days``).
         overrides: Dotted-path overrides applied first.
-        out: If given, also write ``timeseries.parquet`` and ``summary.json`` there.
+        out: If given, also write ``timeseries.parquet``, ``summary.json`` and ``by_unit.parquet`` there.
         replicate: Run replicate ``r`` of a sweep or comparison whose root seed is ``seed``: the
             model gets ``SeedSequence(seed, spawn_key=(r,))``, exactly as the sweep runner gives it
             (``docs/reproducibility.md``). Without it the model gets ``rng=seed``.
@@ -188,7 +188,7 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
     Returns:
         The summary and the daily time series.
     """
-    from govsim.sim.model import simulate
+    from govsim.sim.model import run_outputs
 
     changes = dict(overrides or {})
     if days is not None:
@@ -201,12 +201,12 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
         from govsim.experiments.worker import replicate_seed
 
         rng = replicate_seed(seed, replicate)
-    summary, ts = simulate(scenario, rng=rng, timeseries=True)
-    result = RunResult(dict(summary), ts, scenario, seed)
+    outputs = run_outputs(scenario, rng=rng, timeseries=True, by_unit=out is not None)
+    result = RunResult(dict(outputs.summary), outputs.timeseries, scenario, seed)
     if out is not None:
         from govsim.runio import write_run
 
-        write_run(Path(out), scenario, result.summary, result.timeseries, seed, replicate)
+        write_run(Path(out), scenario, result.summary, result.timeseries, seed, replicate, outputs.by_unit)
     return result
 
 

@@ -71,7 +71,7 @@ def run(
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's run.days).",
                                              min=1, max=3650)] = None,
     set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet and summary.json here.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet, summary.json and by_unit.parquet here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run one scenario and print its outcomes."""
@@ -90,7 +90,7 @@ def run(
     if not quiet:
         print_summary(res.spec, res.summary, seed)
         if out is not None:
-            typer.echo(f"wrote {out / 'timeseries.parquet'} and {out / 'summary.json'}")
+            typer.echo(f"wrote {out / 'timeseries.parquet'}, {out / 'summary.json'} and {out / 'by_unit.parquet'}")
 
 
 @app.command()

@@ -13,13 +13,15 @@ from govsim.sim.scenario import ScenarioSpec
 
 
 def write_run(out: Path, spec: ScenarioSpec, summary: dict[str, float], ts: pd.DataFrame, seed: int,
-              replicate: int | None = None) -> None:
-    """Write ``timeseries.parquet`` and ``summary.json`` for one run.
+              replicate: int | None = None, by_unit: pd.DataFrame | None = None) -> None:
+    """Write ``timeseries.parquet``, ``summary.json`` and (if given) ``by_unit.parquet`` for one run.
 
     ``summary.json`` records the seed (and the replicate, when the run was replicate ``r`` of root
     seed ``seed``), the scenario, each outcome's unit and direction, and the package versions.
     """
     atomic_write_frame(out / "timeseries.parquet", ts)
+    if by_unit is not None:  # per district and street: where the city is overloaded (sim.units.by_unit)
+        atomic_write_frame(out / "by_unit.parquet", by_unit)
     doc: dict[str, Any] = {"outcomes": summary, "outcome_meta": outcome_metadata(summary), "scenario": spec.to_dict(),
                            "seed": seed, "versions": versions()}
     if replicate is not None:

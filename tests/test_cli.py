@@ -61,7 +61,9 @@ def _bad(tmp_path, text: str) -> str:
         ("[world\npopulation = 3\n", "", "malformed TOML"),
         ("[frobnicate]\nx = 1\n", "frobnicate", "unknown key"),
         ("[[shocks]]\nname = 'x'\ntypes = ['floods']\n", "shocks.0.types.0", "land"),
-        ("[world]\ndistricts = 3\ndistrict_capacity = [1.0, 2.0]\n", "world", "one per district"),
+        ("[world]\ndistricts = 3\ndistrict_capacity = [1.0, 2.0, 1.0, 1.0]\n", "world", "one per district"),
+        ("[world]\ncity_file = \"no_such_city.csv\"\n", "world.city_file", "not found"),
+        ("[world]\ncity_file = \"c.csv\"\ndistricts = 2\n", "world", "not both"),
     ],
 )
 def test_bad_scenario_one_line_exit_2(tmp_path, capsys, content, key, words):
