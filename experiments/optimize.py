@@ -352,11 +352,11 @@ def optimize(spec_or_path: OptimizeSpec | str | Path, out: str | Path, executor:
         elif others:
             raise InputError(folder, "", "the folder is not empty and holds no optimize.json; choose an empty folder")
         else:
-            from govsim.experiments.runner import _versions
+            from govsim.experiments.fileio import versions
 
             meta = {"format": FORMAT, "fingerprint": fingerprint, "file": str(spec.path) if spec.path else None,
                     "raw": spec.raw, "spec": spec.model_dump(mode="json"), "started": _now(), "resumed": [],
-                    "finished": None, "versions": {**_versions(), "pymoo": _pymoo_version()},
+                    "finished": None, "versions": {**versions(), "pymoo": _pymoo_version()},
                     "seeds": {"root_seed": spec.experiment.seed,
                               "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,))",
                               "search_seed": _search_seed(spec),
