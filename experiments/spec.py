@@ -447,6 +447,25 @@ def _input_error_from(err: ValidationError, file: Path | str) -> InputError:
     return InputError(file, _dotted(tuple(loc)), from_validation_error(err, file).allowed)
 
 
+def validate_file_spec[S: BaseModel](model: type[S], data: dict[str, Any], file: Path | str, raw: str = "") -> S:
+    """Validate a parsed TOML dict into ``model`` and remember the file it came from and its text.
+
+    Experiment and optimisation files share this: ``file`` in angle brackets (``"<experiment>"``) is
+    a label, not a path.
+
+    Raises:
+        InputError: On any unknown key, wrong type or value out of range.
+    """
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as err:
+        raise _input_error_from(err, file) from None
+    if not isinstance(file, str) or not file.startswith("<"):
+        spec._path = Path(file).resolve()
+    spec._raw = raw
+    return spec
+
+
 def parse_experiment(
     data: dict[str, Any], file: Path | str = "<experiment>", raw: str = ""
 ) -> ExperimentSpec:
@@ -455,14 +474,7 @@ def parse_experiment(
     Raises:
         InputError: On any unknown key, wrong type or value out of range.
     """
-    try:
-        spec = ExperimentSpec.model_validate(data)
-    except ValidationError as err:
-        raise _input_error_from(err, file) from None
-    if not isinstance(file, str) or not file.startswith("<"):
-        spec._path = Path(file).resolve()
-    spec._raw = raw
-    return spec
+    return validate_file_spec(ExperimentSpec, data, file, raw)
 
 
 def load_experiment(path: str | Path, *, check: bool = True) -> ExperimentSpec:

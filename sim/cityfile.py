@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
-from govsim.sim.errors import InputError, from_validation_error, loads_toml
+from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_text_file
 from govsim.sim.neighbourhoods import (  # noqa: F401  (re-exported: the effects lived here)
     MIGRANT_EFFECTS,
     NEIGHBOURHOOD_TYPES,
@@ -239,21 +239,7 @@ class CityTable:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "", "is a folder; a .csv or .toml city file is needed") from None
-    except OSError as exc:
-        raise InputError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(path, "", f"larger than {MAX_FILE_BYTES // 2**20} MB; a city file is at most that")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(path, "", "not UTF-8 text; save the city file as UTF-8") from None
+    return read_text_file(path, limit=MAX_FILE_BYTES, kind="a .csv or .toml city file", encoding="utf-8-sig")
 
 
 def _meta_value(file: Path, key: str, value: Any, where: str | None = None) -> Any:
