@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	$(VENV)/bin/govsim bench
+	$(VENV)/bin/python benchmarks/docs_figures.py
 
 # The documentation site (MkDocs + Material + mkdocstrings + mkdocs-jupyter), built offline into site/.
 # Notebooks are rendered as stored (without outputs); serve with live reload: .venv/bin/mkdocs serve

@@ -17,7 +17,9 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE = {"scenarios": ("*.toml",), "experiments": ("*.toml", "*.csv")}
+BUNDLE = {"scenarios": ("*.toml",), "scenarios/cities": ("*.csv", "*.toml"), "experiments": ("*.toml", "*.csv")}
+"""Folders bundled, each with its file patterns (``scenarios/cities`` holds the city files that
+scenarios name by a path relative to themselves, so it keeps its place under ``scenarios``)."""
 
 
 class BuildPyWithData(build_py):
@@ -35,9 +37,10 @@ class BuildPyWithData(build_py):
             if folder == "scenarios" and not files:
                 raise FileNotFoundError(f"no scenario files in {src}: cannot bundle them")
             dest = target / folder
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.mkdir(parents=True)
+            for f in sorted(dest.glob("*")) if dest.exists() else []:  # keep sub-folders bundled on their own
+                if f.is_file():
+                    f.unlink()
+            dest.mkdir(parents=True, exist_ok=True)
             for f in files:
                 shutil.copy2(f, dest / f.name)
 

@@ -31,6 +31,7 @@ def analyze_command(
     from govsim.analysis.report import write_sensitivity_report
     from govsim.analysis.results import SweepResults
     from govsim.analysis.sensitivity import RANKING_INDEX, analyze, resolve_method
+    from govsim.experiments.fileio import atomic_write_csv
     from rich.console import Console
     from rich.table import Table
 
@@ -53,9 +54,9 @@ def analyze_command(
         if len(outcomes) != 1:
             raise InputError("--outcome", "outcome", "prim searches one outcome at a time; give exactly one --outcome")
         prim = discover(results, outcomes[0], threshold, direction, stat=stat, seed=seed)
-        prim[0].box.to_csv(out_dir / "prim_box.csv", index=False)
-        prim[0].trajectory.to_csv(out_dir / "prim_trajectory.csv", index=False)
-        prim[1].to_csv(out_dir / "feature_importance.csv", index=False)
+        atomic_write_csv(out_dir / "prim_box.csv", prim[0].box)
+        atomic_write_csv(out_dir / "prim_trajectory.csv", prim[0].trajectory)
+        atomic_write_csv(out_dir / "feature_importance.csv", prim[1])
         table = Table(title=f"PRIM box: {outcomes[0]} {direction} {threshold:g}")
         for c in ("parameter", "low", "high"):
             table.add_column(c)
@@ -68,8 +69,8 @@ def analyze_command(
     else:
         method = resolve_method(results, method)
         sens = analyze(results, method, outcomes, stat=stat, seed=seed, num_resamples=resamples)
-        sens.table.to_csv(out_dir / "indices.csv", index=False)
-        sens.convergence.to_csv(out_dir / "convergence.csv", index=False)
+        atomic_write_csv(out_dir / "indices.csv", sens.table)
+        atomic_write_csv(out_dir / "convergence.csv", sens.convergence)
         rank_ix = RANKING_INDEX[method]
         table = Table(title=f"{method} ({rank_ix}) — {results.source}")
         for c in ("outcome", "parameter", rank_ix, "interval", "N", "replicates", "runs", "noise", "converged"):

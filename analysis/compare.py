@@ -11,31 +11,13 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from govsim.sim.errors import InputError
-
-#: Direction in which each outcome improves. ``settled_*`` outcomes are higher-is-better.
-BETTER: dict[str, str] = {
-    **{
-        k: "lower"
-        for k in (
-            "share_left_city", "mean_resolution_days", "p90_resolution_days", "median_resolution_days",
-            "open_issues", "abandoned", "left_city", "cost", "service_inequality", "share_low_trust", "backlog",
-        )
-    },
-    **{
-        k: "higher"
-        for k in (
-            "mean_trust", "participation_rate", "share_settled_by_community", "share_settled_by_street",
-            "satisfaction", "mean_satisfaction",
-        )
-    },
-}
 
 COLUMNS = [
     "scenario", "outcome", "n", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high",
@@ -45,30 +27,32 @@ COLUMNS = [
 
 @functools.cache
 def _registry() -> dict[str, str]:
-    """Directions declared in the model's outcome registry (``sim.metrics.OUTCOMES``), if present."""
-    try:
-        from govsim.sim.metrics import OUTCOMES
-    except ImportError:  # analysis also serves other models
-        return {}
-    return {name: str(o.better) for name, o in OUTCOMES.items()}
+    """Directions declared in the model's outcome registry (``sim.metrics.ALL_OUTCOMES``)."""
+    from govsim.sim.metrics import ALL_OUTCOMES
+
+    return {name: str(o.better) for name, o in ALL_OUTCOMES.items()}
 
 
-def better_direction(outcome: str, overrides: dict[str, str] | None = None) -> str:
+def outcome_directions(manifest: Mapping[str, Any] | None) -> dict[str, str]:
+    """Outcome → ``lower``/``higher``/``neither`` as a results folder's manifest records it.
+
+    Sweeps and comparisons write each outcome's unit, direction and description into
+    ``manifest.json`` (``outcome_meta``), so results keep the meaning they were produced with.
+    """
+    meta = (manifest or {}).get("outcome_meta") or {}
+    return {name: str(m["better"]) for name, m in meta.items() if isinstance(m, Mapping) and "better" in m}
+
+
+def better_direction(outcome: str, overrides: Mapping[str, str] | None = None) -> str:
     """``lower``, ``higher``, ``neither`` or ``unknown`` for an outcome name.
 
-    Looked up in ``overrides``, then the model's outcome registry (where each outcome declares its
-    direction once), then :data:`BETTER` and the ``settled_*`` rule for outcomes the registry lacks.
+    Looked up in ``overrides`` (a results manifest's directions, :func:`outcome_directions`), then in
+    the model's outcome registry, where each outcome declares its direction once. The analysis keeps
+    no list of its own: an outcome neither knows is ``unknown``.
     """
     if overrides and outcome in overrides:
         return overrides[outcome]
-    reg = _registry()
-    if outcome in reg:
-        return reg[outcome]
-    if outcome in BETTER:
-        return BETTER[outcome]
-    if re.match(r"settled_", outcome):
-        return "higher"
-    return "unknown"
+    return _registry().get(outcome, "unknown")
 
 
 def t_interval(x: np.ndarray, conf_level: float = 0.95) -> tuple[float, float]:

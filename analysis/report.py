@@ -167,9 +167,11 @@ def write_report(
         if sec.lead:
             h.append("</div>")
     h.append("</body></html>")
+    from govsim.experiments.fileio import atomic_write_text
+
     path = out / f"{stem}.html"
-    path.write_text("\n".join(h), encoding="utf-8")
-    (out / f"{stem}.md").write_text("\n".join(m), encoding="utf-8")
+    atomic_write_text(path, "\n".join(h))
+    atomic_write_text(out / f"{stem}.md", "\n".join(m))
     return path
 
 
@@ -365,7 +367,8 @@ def write_comparison_report(
         comparison_df: Output of :func:`analysis.compare.compare_runs`.
         runs_df: The per-run table (``scenario``, ``replicate``, ``seed``, outcomes).
         timeseries_df: Daily series (``scenario, replicate, day`` + outcomes), or None.
-        out_dir: Folder for ``report.html``, ``report.md``, ``comparison.csv`` and ``figures/``.
+        out_dir: Folder for ``report.html``, ``report.md`` and ``figures/`` (``comparison.csv`` is the
+            caller's: ``govsim compare`` writes the full table there once).
         provenance: Scenarios, seeds, versions, git commit... (shown as given, escaped).
         trust_threshold: Tacitus-trap threshold for the trust figure (default
             ``provenance["trust_threshold"]`` or ``["tacitus_threshold"]`` when present, else 0.3).
@@ -377,7 +380,6 @@ def write_comparison_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    comparison_df.to_csv(out / "comparison.csv", index=False)
     scenarios = list(dict.fromkeys(runs_df["scenario"])) if "scenario" in runs_df else []
     reps = int(runs_df["replicate"].nunique()) if "replicate" in runs_df else 0
     prov = {"scenarios": scenarios, "replicates per scenario": reps, "runs": len(runs_df),

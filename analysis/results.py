@@ -215,6 +215,16 @@ class SweepResults:
         """The experiment table of the manifest (name, design, samples, replicates, seed...)."""
         return _experiment_of(self.manifest)
 
+    def better(self, outcome: str) -> str:
+        """Which direction of ``outcome`` is better, as the results' manifest records it.
+
+        Falls back to the model's outcome registry for folders written before the manifest carried
+        ``outcome_meta``; ``unknown`` for an outcome neither knows.
+        """
+        from govsim.analysis.compare import better_direction, outcome_directions
+
+        return better_direction(outcome, outcome_directions(self.manifest))
+
     @property
     def design_info(self) -> dict[str, Any]:
         """The manifest's ``design`` dict."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from distributed import WorkerPlugin
-from govsim.experiments.executors import exit_with_parent
+from govsim.experiments.parent_watch import exit_with_parent
 
 
 class ExitWithCoordinator(WorkerPlugin):
@@ -18,6 +18,6 @@ class ExitWithCoordinator(WorkerPlugin):
     name = "govsim-exit-with-coordinator"
 
     def setup(self, worker: Any) -> None:
-        """Arm :func:`~govsim.experiments.executors.exit_with_parent` in the worker process."""
+        """Arm :func:`~govsim.experiments.parent_watch.exit_with_parent` in the worker process."""
         # The nanny starts workers from its event-loop thread, so no PR_SET_PDEATHSIG here.
         exit_with_parent(kill_signal=False)

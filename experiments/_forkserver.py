@@ -7,13 +7,13 @@ through it, its idle workers running until reboot.
 The fork server forks every worker, so it gets no Python thread of ours (a thread holding a lock
 at a fork deadlocks the child): instead of a watcher thread, an interval timer wakes it every
 quarter second to compare its parent pid. Children do not inherit interval timers, and
-:func:`~govsim.experiments.executors.exit_with_parent` resets the handler in each worker.
+:func:`~govsim.experiments.parent_watch.exit_with_parent` resets the handler in each worker.
 """
 
 import os
 import signal
 
-from govsim.experiments.executors import WATCH_SECONDS
+from govsim.experiments.parent_watch import WATCH_SECONDS
 
 _PARENT = os.getppid()
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from govsim.experiments.fileio import read_posterior  # noqa: F401 - the calibration folder's reader, kept importable here
 from govsim.experiments.spec import ExperimentSpec, TargetSpec, load_experiment, parse_experiment
 from govsim.sim.errors import InputError
 
@@ -231,8 +232,8 @@ def calibrate(spec_or_path: ExperimentSpec | str | Path, out: str | Path, execut
     Raises:
         InputError: The file has no calibration tables, or the folder holds something else.
     """
+    from govsim.experiments.fileio import atomic_write_json, atomic_write_text
     from govsim.experiments.runner import run_sweep
-    from govsim.experiments.store import atomic_write_json
 
     spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
     file = spec.path or "<experiment>"
@@ -267,9 +268,8 @@ def calibrate(spec_or_path: ExperimentSpec | str | Path, out: str | Path, execut
         points_csv = folder / f"gen{gen:02d}_points.csv"
         if not points_csv.exists():
             theta = _propose(spec, prior, gen, prev)
-            tmp = points_csv.with_suffix(".tmp")
-            pd.DataFrame(theta, columns=prior.names).to_csv(tmp, index=False, float_format="%.10g")
-            tmp.replace(points_csv)
+            atomic_write_text(points_csv, pd.DataFrame(theta, columns=prior.names).to_csv(
+                index=False, float_format="%.10g"))
         gdir = folder / f"gen{gen:02d}"
         gspec = _generation_spec(spec, points_csv, gen)
         run_sweep(gspec, gdir, executor=executor, workers=workers, scheduler=scheduler,
@@ -410,38 +410,30 @@ def plot_fit(fit: pd.DataFrame):
 
 def _write_outputs(spec: ExperimentSpec, prior: Prior, folder: Path, accepted: pd.DataFrame, runs: pd.DataFrame,
                    scales: dict[str, float], meta: dict[str, Any]) -> None:
-    from govsim.experiments.store import atomic_write_json
+    from govsim.experiments.fileio import (
+        atomic_write,
+        atomic_write_csv,
+        atomic_write_frame,
+        atomic_write_json,
+        atomic_write_text,
+    )
 
-    accepted.to_parquet(folder / "accepted.parquet", index=False)
-    accepted.to_csv(folder / "accepted.csv", index=False)
+    atomic_write_frame(folder / "accepted.parquet", accepted)
+    atomic_write_csv(folder / "accepted.csv", accepted)
     n_draws = max(len(accepted), 100)
-    posterior_draws(accepted, prior.names, n_draws, spec.experiment.seed).to_csv(
-        folder / "posterior_draws.csv", index=False, float_format="%.10g")
+    draws = posterior_draws(accepted, prior.names, n_draws, spec.experiment.seed)
+    atomic_write_text(folder / "posterior_draws.csv", draws.to_csv(index=False, float_format="%.10g"))
     summary = posterior_summary(accepted, prior)
-    summary.to_csv(folder / "posterior_summary.csv", index=False)
+    atomic_write_csv(folder / "posterior_summary.csv", summary)
     fit = fit_table(spec, runs, accepted)
-    fit.to_csv(folder / "fit.csv", index=False)
-    plot_marginals(accepted, prior).savefig(folder / "posterior_marginals.png", dpi=110)
-    plot_fit(fit).savefig(folder / "predicted_vs_target.png", dpi=110)
+    atomic_write_csv(folder / "fit.csv", fit)
+    for name, fig in (("posterior_marginals.png", plot_marginals(accepted, prior)),
+                      ("predicted_vs_target.png", plot_fit(fit))):
+        atomic_write(folder / name, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110))
     meta["finished"] = True
     meta["posterior"] = summary.to_dict(orient="records")
     meta["fit"] = json.loads(fit.to_json(orient="records"))
     atomic_write_json(folder / "calibration.json", meta)
-
-
-def read_posterior(folder: str | Path) -> pd.DataFrame:
-    """The equal-weight posterior draws of a finished calibration (``posterior_draws.csv``).
-
-    Raises:
-        InputError: When the folder holds no finished calibration.
-    """
-    path = Path(folder) / "posterior_draws.csv"
-    if not path.is_file():
-        raise InputError(folder, "--posterior", "no posterior_draws.csv here: not a finished `govsim calibrate` folder")
-    draws = pd.read_csv(path)
-    if draws.empty:
-        raise InputError(path, "--posterior", "the posterior holds no parameter sets")
-    return draws
 
 
 def check_targets(spec: ExperimentSpec, scenario: Any, replicates: int = 10, seed: int = 1,
@@ -453,9 +445,8 @@ def check_targets(spec: ExperimentSpec, scenario: Any, replicates: int = 10, see
         t-interval of the mean, and ``met`` (the mean within the interval, or within one scale of a point
         target); and the runs.
     """
+    from govsim.experiments.options import replicate_seeds, run_replicates
     from scipy import stats
-
-    from govsim.comparison import replicate_seeds, run_replicates
 
     runs, _ = run_replicates([scenario], replicate_seeds(seed, replicates), workers)
     rows = []

@@ -149,8 +149,9 @@ class Archive:
 def _run_batch(spec: OptimizeSpec, folder: Path, label: str, candidates: list[dict[str, Any]],
                states: pd.DataFrame, parameters: dict[str, ParameterSpec], run: dict[str, Any]) -> np.ndarray:
     """Run candidates × states × replicates as one sweep in ``folder/label``; return (n, S, R, O) results."""
+    from govsim.experiments.fileio import atomic_write_bytes
     from govsim.experiments.runner import run_sweep
-    from govsim.experiments.store import atomic_write_bytes, read_runs
+    from govsim.experiments.store import read_runs
 
     n, s, reps = len(candidates), len(states), spec.experiment.replicates
     rows = []
@@ -330,7 +331,8 @@ def optimize(spec_or_path: OptimizeSpec | str | Path, out: str | Path, executor:
     Raises:
         InputError: A bad file, or a folder that holds something else.
     """
-    from govsim.experiments.store import FolderLock, atomic_write_json
+    from govsim.experiments.fileio import atomic_write_json
+    from govsim.experiments.store import FolderLock
 
     spec = spec_or_path if isinstance(spec_or_path, OptimizeSpec) else load_optimize(spec_or_path)
     folder = Path(out)
@@ -350,11 +352,11 @@ def optimize(spec_or_path: OptimizeSpec | str | Path, out: str | Path, executor:
         elif others:
             raise InputError(folder, "", "the folder is not empty and holds no optimize.json; choose an empty folder")
         else:
-            from govsim.experiments.runner import _versions
+            from govsim.experiments.fileio import versions
 
             meta = {"format": FORMAT, "fingerprint": fingerprint, "file": str(spec.path) if spec.path else None,
                     "raw": spec.raw, "spec": spec.model_dump(mode="json"), "started": _now(), "resumed": [],
-                    "finished": None, "versions": {**_versions(), "pymoo": _pymoo_version()},
+                    "finished": None, "versions": {**versions(), "pymoo": _pymoo_version()},
                     "seeds": {"root_seed": spec.experiment.seed,
                               "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,))",
                               "search_seed": _search_seed(spec),
@@ -491,7 +493,7 @@ def _summary_rows(spec: OptimizeSpec, ev: Evaluator, keys: list[str], archive: A
 def _write_outputs(spec: OptimizeSpec, folder: Path, enc: Encoding, ev: Evaluator, archive: Archive,
                    states: pd.DataFrame, history: list[dict[str, Any]], run: dict[str, Any],
                    params: dict[str, ParameterSpec]) -> None:
-    from govsim.experiments.store import atomic_write_table
+    from govsim.experiments.fileio import atomic_write_table
 
     def write(name: str, df: pd.DataFrame) -> None:
         import pyarrow as pa

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from govsim.experiments.spec import GOVSIM, ExperimentSpec, ParameterSpec, check_experiment, parse_experiment
 from govsim.sim.errors import InputError, read_toml_file
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 ALGORITHMS: tuple[str, ...] = ("nsga2", "nsga3")
 ROBUSTNESS: tuple[str, ...] = ("mean", "p90", "regret", "satisficing")
@@ -273,16 +273,9 @@ def parse_optimize(data: dict[str, Any], file: Path | str = "<optimize>", raw: s
     Raises:
         InputError: On any unknown key, wrong type or value out of range.
     """
-    from govsim.experiments.spec import _input_error_from
+    from govsim.experiments.spec import validate_file_spec
 
-    try:
-        spec = OptimizeSpec.model_validate(data)
-    except ValidationError as err:
-        raise _input_error_from(err, file) from None
-    if not isinstance(file, str) or not file.startswith("<"):
-        spec._path = Path(file).resolve()
-    spec._raw = raw
-    return spec
+    return validate_file_spec(OptimizeSpec, data, file, raw)
 
 
 def load_optimize(path: str | Path, *, check: bool = True) -> OptimizeSpec:

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from govsim.experiments.design import Design, build_design, unit_problem
 from govsim.experiments.executors import START_TIMEOUT, ExecutorFactory, check_options
-from govsim.experiments.spec import ExperimentSpec, load_experiment
-from govsim.experiments.store import FolderLock, Store, atomic_write_json, atomic_write_table
+from govsim.experiments.fileio import atomic_write_json, atomic_write_table, outcome_metadata, versions
+from govsim.experiments.spec import SCENARIO_PARAM, ExperimentSpec, load_experiment
+from govsim.experiments.store import FolderLock, Store
 from govsim.experiments.worker import Result, RunConfig, Task, run_batch
 from govsim.sim.errors import InputError, OutputError
 
@@ -40,18 +41,6 @@ _TRIES = 2
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _versions() -> dict[str, str | None]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out: dict[str, str | None] = {}
-    for pkg in ("govsim", "mesa", "numpy", "SALib", "pandas", "pyarrow", "scipy", "distributed"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def _git_commit(where: Path) -> str | None:
@@ -123,19 +112,21 @@ def _manifest(spec: ExperimentSpec, design: Design, fingerprint: str, total: int
         "model": ex.model,
         "scenario": str(spec.scenario_path) if spec.scenario_path else None,
         "outcomes": spec.outcome_names,
+        "outcome_meta": outcome_metadata(spec.outcome_names) if ex.model == "govsim" else {},
         "timeseries": ex.timeseries,
         "design": describe_design(spec, design),
         "seeds": {
             "root_seed": ex.seed,
             "sampler_seed": ex.seed,
             "replicates": ex.replicates,
-            "replicate_seed": "numpy.random.SeedSequence(root_seed).spawn(replicates)[replicate]",
+            "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,)) "
+            "= SeedSequence(root_seed).spawn(replicates)[replicate] (docs/reproducibility.md)",
             "model_rng": (
                 "govsim / Mesa class: that SeedSequence as rng (a scenario-taking Mesa class: as its "
                 "Scenario's rng); function models: numpy.random.default_rng(it)"
             ),
         },
-        "versions": _versions(),
+        "versions": versions(),
         "git_commit": _git_commit(where),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -160,6 +151,14 @@ def _check_model_parameters(spec: ExperimentSpec) -> None:
         why = unknown_parameters(target, [*spec.parameters, *spec.fixed])
         if why:
             raise InputError(spec.path or "<experiment>", "parameters", why)
+def posterior_draws_json(spec: ExperimentSpec) -> str:
+    """The experiment's posterior draws as canonical JSON (a list of override dicts), or ``""``."""
+    if spec.posterior_path is None:
+        return ""
+    from govsim.experiments.fileio import read_posterior
+
+    rows = read_posterior(spec.posterior_path).to_dict(orient="records")
+    return json.dumps([{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows])
 
 
 def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
@@ -174,6 +173,8 @@ def _run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
         timeseries=ex.timeseries,
         root_seed=ex.seed,
         run_timeout=run_timeout,
+        draws_json=posterior_draws_json(spec),
+        base_dir=str(spec.base_dir) if SCENARIO_PARAM in spec.parameters else None,
     )
 
 
@@ -242,6 +243,8 @@ def run_sweep(
     run_timeout: float | None = None,
     progress: bool = False,
     start_timeout: float = START_TIMEOUT,
+    *,
+    inputs: tuple[str, ...] = (),
 ) -> Path:
     """Run (or resume) a sweep into the folder ``out``.
 
@@ -255,6 +258,9 @@ def run_sweep(
         run_timeout: Seconds after which a run is stopped and recorded as ``timeout``.
         progress: Show a progress bar.
         start_timeout: Seconds the executor may take to start (run its first call).
+        inputs: Names of entries of ``out`` that are the sweep's own input files, put there by the
+            caller (``govsim compare`` writes its options and experiment file there first); they do
+            not make the folder count as used.
 
     Returns:
         The results folder.
@@ -279,7 +285,7 @@ def run_sweep(
     total = design.n_points * ex.replicates
     with FolderLock(folder):
         manifest_path = folder / "manifest.json"
-        others = [p.name for p in folder.iterdir() if p.name != ".lock"]
+        others = [p.name for p in folder.iterdir() if p.name != ".lock" and p.name not in inputs]
         if others and not resume:
             raise InputError(
                 folder,
@@ -374,6 +380,7 @@ def _dispatch(
     suspects: deque[Task] = deque()
     tries: dict[int, int] = {}
     in_flight: dict[Future, list[Task]] = {}
+    requeue: deque[Task] = deque()
     per_run = None  # running mean of a run's wall time, to size batches
     bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
     complete = False
@@ -386,23 +393,37 @@ def _dispatch(
         exhausted = False
         try:
             while True:
-                # Fill the window: suspects of a crashed worker run alone, one at a time.
+                # Fill the window: suspects of a crashed worker run alone, one at a time. A pool that
+                # broke since the last wait refuses new work: the refused runs wait in `requeue`
+                # (they never started, so no try is counted) until a new pool takes them.
+                refused = False
                 while len(in_flight) < max_in_flight:
                     if suspects:
                         if not in_flight:
                             task = suspects.popleft()
-                            in_flight[pool.submit(run_batch, config, [task])] = [task]
-                        break
-                    if exhausted:
+                            if not _submit(pool, in_flight, config, [task]):
+                                suspects.appendleft(task)
+                                refused = True
                         break
                     remaining = total - n_done - len(buffer)
                     size = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
                     size = max(1, min(size, _MAX_BATCH, remaining // max(1, 2 * width) or 1))
-                    batch = [t for _, t in zip(range(size), pending, strict=False)]
-                    if not batch:
-                        exhausted = True
+                    if requeue:
+                        batch = [requeue.popleft() for _ in range(min(size, len(requeue)))]
+                    elif exhausted:
                         break
-                    in_flight[pool.submit(run_batch, config, batch)] = batch
+                    else:
+                        batch = [t for _, t in zip(range(size), pending, strict=False)]
+                        if not batch:
+                            exhausted = True
+                            break
+                    if not _submit(pool, in_flight, config, batch):
+                        requeue.extendleft(reversed(batch))
+                        refused = True
+                        break
+                if refused and not in_flight:
+                    pool = factory.create()
+                    continue
                 if not in_flight:
                     break
                 finished, _ = wait(list(in_flight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
@@ -451,6 +472,15 @@ def _dispatch(
             store.write_part(buffer)  # finished runs are never lost, even on Ctrl-C
             bar.close()
     return {"complete": complete, "wall_s": time.perf_counter() - t0}
+
+
+def _submit(pool: Any, in_flight: dict[Future, list[Task]], config: RunConfig, batch: list[Task]) -> bool:
+    """Submit a batch; ``False`` when the pool is broken (a worker died since the last wait)."""
+    try:
+        in_flight[pool.submit(run_batch, config, batch)] = batch
+    except BrokenExecutor:
+        return False
+    return True
 
 
 def _ts_values(res: Result) -> int:

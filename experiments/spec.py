@@ -38,6 +38,8 @@ type DesignName = Literal["factorial", "lhs", "sobol", "morris", "fast", "points
 DESIGNS: tuple[str, ...] = ("factorial", "lhs", "sobol", "morris", "fast", "points")
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal", "truncnormal", "triangular", "lognormal")
 GOVSIM = "govsim"
+SCENARIO_PARAM = "scenario"
+"""A govsim parameter whose levels are scenario files: each design point runs its own scenario."""
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=False)
 
@@ -203,6 +205,9 @@ class ExperimentTable(BaseModel):
         num_levels: Morris grid levels.
         fast_m: FAST interference parameter M (N must exceed 4M²).
         points: CSV of design points (``points`` design), relative to the experiment file.
+        posterior: A ``govsim calibrate`` folder (relative to the experiment file): replicate r of
+            every design point also applies posterior draw r mod n (parameter uncertainty, common to
+            every point, as the replicate seeds are).
     """
 
     model_config = _FROZEN
@@ -223,6 +228,7 @@ class ExperimentTable(BaseModel):
     num_levels: int = Field(default=4, ge=2)
     fast_m: int = Field(default=4, ge=1)
     points: str | None = None
+    posterior: str | None = None
 
     @field_validator("model")
     @classmethod
@@ -251,6 +257,8 @@ class ExperimentTable(BaseModel):
             raise ValueError("outcomes = [...] is required for models other than govsim")
         if self.model != GOVSIM and self.days is not None:
             raise ValueError("days is only for model = 'govsim' (use steps for Mesa classes)")
+        if self.model != GOVSIM and self.posterior is not None:
+            raise ValueError("posterior is only for model = 'govsim'")
         return self
 
 
@@ -392,6 +400,20 @@ class ExperimentSpec(BaseModel):
         p = self.experiment.points
         return None if p is None else (self.base_dir / p).resolve()
 
+    @property
+    def posterior_path(self) -> Path | None:
+        """Absolute path of the posterior's calibration folder, when given."""
+        p = self.experiment.posterior
+        return None if p is None else (self.base_dir / p).resolve()
+
+    @property
+    def option_paths(self) -> list[Path]:
+        """Absolute paths of the scenario files a ``scenario`` parameter names (empty without one)."""
+        p = self.parameters.get(SCENARIO_PARAM)
+        if self.experiment.model != GOVSIM or p is None or p.levels is None:
+            return []
+        return [(self.base_dir / str(v)).resolve() for v in p.levels]
+
     @cached_property
     def outcome_names(self) -> list[str]:
         """Outcomes kept in the runs table."""
@@ -408,7 +430,8 @@ class ExperimentSpec(BaseModel):
         """
         h = hashlib.sha256()
         h.update(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode())
-        for p in (self.scenario_path, self.points_path):
+        draws = self.posterior_path / "posterior_draws.csv" if self.posterior_path is not None else None
+        for p in (self.scenario_path, self.points_path, *self.option_paths, draws):
             if p is not None and p.exists():
                 h.update(p.read_bytes())
         return h.hexdigest()
@@ -424,6 +447,25 @@ def _input_error_from(err: ValidationError, file: Path | str) -> InputError:
     return InputError(file, _dotted(tuple(loc)), from_validation_error(err, file).allowed)
 
 
+def validate_file_spec[S: BaseModel](model: type[S], data: dict[str, Any], file: Path | str, raw: str = "") -> S:
+    """Validate a parsed TOML dict into ``model`` and remember the file it came from and its text.
+
+    Experiment and optimisation files share this: ``file`` in angle brackets (``"<experiment>"``) is
+    a label, not a path.
+
+    Raises:
+        InputError: On any unknown key, wrong type or value out of range.
+    """
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as err:
+        raise _input_error_from(err, file) from None
+    if not isinstance(file, str) or not file.startswith("<"):
+        spec._path = Path(file).resolve()
+    spec._raw = raw
+    return spec
+
+
 def parse_experiment(
     data: dict[str, Any], file: Path | str = "<experiment>", raw: str = ""
 ) -> ExperimentSpec:
@@ -432,14 +474,7 @@ def parse_experiment(
     Raises:
         InputError: On any unknown key, wrong type or value out of range.
     """
-    try:
-        spec = ExperimentSpec.model_validate(data)
-    except ValidationError as err:
-        raise _input_error_from(err, file) from None
-    if not isinstance(file, str) or not file.startswith("<"):
-        spec._path = Path(file).resolve()
-    spec._raw = raw
-    return spec
+    return validate_file_spec(ExperimentSpec, data, file, raw)
 
 
 def load_experiment(path: str | Path, *, check: bool = True) -> ExperimentSpec:
@@ -509,19 +544,37 @@ def _check_govsim(spec: ExperimentSpec, file: Path | str) -> None:
             apply_overrides(base, {"run.days": ex.days})
         except InputError as exc:
             raise InputError(file, "experiment.days", exc.allowed) from None
-    try:
-        fixed_spec = apply_overrides(base, dict(spec.fixed)) if spec.fixed else base
-    except InputError as exc:
-        key = f'fixed."{exc.key}"' if exc.key else "fixed"
-        raise InputError(file, key, exc.allowed) from None
-    for name, p in spec.parameters.items():
-        for value in p.check_values():
-            try:
-                apply_overrides(fixed_spec, {name: value})
-            except InputError as exc:
-                raise InputError(
-                    file, f'parameters."{name}"', f"{exc.allowed} (checked value {value!r})"
-                ) from None
+    bases = [base]
+    if SCENARIO_PARAM in spec.parameters:
+        p = spec.parameters[SCENARIO_PARAM]
+        key = f"parameters.{SCENARIO_PARAM}"
+        if p.levels is None or not all(isinstance(v, str) for v in p.levels):
+            raise InputError(file, key, "levels = [...] of scenario files (relative to the experiment file)")
+        bases = []
+        for level, path in zip(p.levels, spec.option_paths, strict=True):
+            if not path.is_file():
+                raise InputError(file, key, f"scenario file not found: {level}")
+            bases.append(load_scenario(path))
+    if spec.posterior_path is not None:
+        from govsim.experiments.fileio import read_posterior
+
+        read_posterior(spec.posterior_path)
+    for one in bases:
+        try:
+            fixed_spec = apply_overrides(one, dict(spec.fixed)) if spec.fixed else one
+        except InputError as exc:
+            key = f'fixed."{exc.key}"' if exc.key else "fixed"
+            raise InputError(file, key, exc.allowed) from None
+        for name, p in spec.parameters.items():
+            if name == SCENARIO_PARAM:
+                continue
+            for value in p.check_values():
+                try:
+                    apply_overrides(fixed_spec, {name: value})
+                except InputError as exc:
+                    raise InputError(
+                        file, f'parameters."{name}"', f"{exc.allowed} (checked value {value!r})"
+                    ) from None
 
 
 def resolve_model(ref: str) -> Any:

@@ -12,8 +12,8 @@ Layout of a sweep folder::
     timeseries.parquet    all time series, sorted by run_id, day (when asked)
     failures.jsonl        run_id, point_id, replicate, error, traceback of every failed run
 
-Every file is written to a temporary name, fsynced and renamed with ``os.replace``, so a kill
-leaves either the old or the new version, never a torn one. A time-series part is written
+Every file is written through :mod:`experiments.fileio` (a temporary name, fsync, ``os.replace``,
+fsync of the folder), so a kill leaves either the old or the new version, never a torn one. A time-series part is written
 before the runs part with the same number, and is used only when that runs part exists.
 """
 
@@ -28,6 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from govsim.experiments.fileio import (
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_table,
+    write_error,
+)
 from govsim.sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -38,51 +44,6 @@ if TYPE_CHECKING:
 RUN_COLUMNS = ("run_id", "point_id", "replicate", "root_seed", "status", "wall_s")
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")
 _BUCKET_RUNS = 200_000
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (tmp file, fsync, ``os.replace``)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # e.g. ENOSPC: leave the old file, not a half-written temporary
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically."""
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
-
-
-def atomic_write_table(path: Path, table: pa.Table) -> None:
-    """Write a Parquet table atomically."""
-    import pyarrow.parquet as pq
-
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        pq.write_table(table, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # e.g. ENOSPC: leave the old file, not a half-written temporary
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 class FolderLock:
@@ -100,7 +61,7 @@ class FolderLock:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise InputError(folder, "--out", f"cannot create or write the folder ({exc.strerror or exc})") from None
+            raise write_error(folder, "--out", exc, "cannot create or write the folder") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -350,12 +311,20 @@ def _merge(
     on_bucket: Any,
 ) -> None:
     """Stream-merge parts into one Parquet file sorted by ``keys``, dropping duplicate keys."""
+    ranges = list(_ranges(parts))
+
+    def write(tmp: Path) -> None:
+        _merge_into(tmp, ranges, in_schema, out_schema, keys, bucket, on_bucket)
+
+    atomic_write(dest, write)
+
+
+def _merge_into(tmp: Path, ranges: list[tuple[Path, int, int]], in_schema: pa.Schema, out_schema: pa.Schema,
+                keys: list[str], bucket: int, on_bucket: Any) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    ranges = list(_ranges(parts))
-    tmp = dest.with_name(dest.name + ".tmp")
     with pq.ParquetWriter(tmp, out_schema) as writer:
         if ranges:
             lo_all = min(r[1] for r in ranges) // bucket * bucket
@@ -382,10 +351,6 @@ def _merge(
                 if on_bucket is not None:
                     table = on_bucket(table)
                 writer.write_table(table.select(out_schema.names).cast(out_schema))
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, dest)
-    fsync_dir(dest.parent)
 
 
 def read_runs(out: str | Path) -> pd.DataFrame:

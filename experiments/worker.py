@@ -10,11 +10,16 @@ spawn_key=(replicate,))``, which is exactly ``SeedSequence(root_seed).spawn(repl
 the same seed at every design point (common random numbers). The govsim model and Mesa model
 classes get that ``SeedSequence`` as ``rng``; function models get
 ``numpy.random.default_rng(that SeedSequence)``.
+
+A govsim design point may name its own scenario file (the reserved parameter ``scenario``: that is
+how ``govsim compare`` runs its options as a sweep), and replicate ``r`` may add the overrides of a
+posterior draw ``r mod n`` (``RunConfig.draws_json``), the same draw at every point.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import inspect
 import json
 import signal
@@ -24,6 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,6 +55,8 @@ class RunConfig:
         timeseries: Return the daily time series.
         root_seed: The experiment's root seed.
         run_timeout: Seconds before a run is stopped and recorded as ``timeout``.
+        draws_json: Posterior draws (a JSON list of override dicts); replicate r applies draw r mod n.
+        base_dir: The experiment's folder, against which a point's ``scenario`` file is resolved.
     """
 
     model: str
@@ -60,6 +68,8 @@ class RunConfig:
     timeseries: bool
     root_seed: int
     run_timeout: float | None = None
+    draws_json: str = ""
+    base_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,9 @@ def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root_seed, spawn_key=(replicate,))
 
 
+SCENARIO_PARAM = "scenario"
+"""A govsim design point's own scenario file (relative to ``RunConfig.base_dir``), in place of ``RunConfig.scenario``."""
+
 _RUNNERS: dict[RunConfig, Runner] = {}
 
 
@@ -115,7 +128,11 @@ def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
     t0 = time.perf_counter()
     try:
         with _deadline(config.run_timeout):
-            summary, ts = runner(dict(task.params), replicate_seed(config.root_seed, task.replicate))
+            params = dict(task.params)
+            if config.draws_json:
+                draws = _draws(config.draws_json)
+                params.update(draws[task.replicate % len(draws)])
+            summary, ts = runner(params, replicate_seed(config.root_seed, task.replicate))
             outcomes = _extract(summary, config.outcomes)
             series = _series(ts, config.outcomes) if config.timeseries else None
     except RunTimeout:
@@ -128,6 +145,11 @@ def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
         err = " ".join(f"{type(exc).__name__}: {exc}".split())
         return Result(task.run_id, "failed", wall, {}, err, traceback.format_exc())
     return Result(task.run_id, "ok", time.perf_counter() - t0, outcomes, timeseries=series)
+
+
+@functools.cache
+def _draws(draws_json: str) -> list[dict[str, Any]]:
+    return json.loads(draws_json)
 
 
 def _extract(summary: Any, names: tuple[str, ...]) -> dict[str, float]:
@@ -173,13 +195,17 @@ def _make_runner(config: RunConfig) -> Runner:
 def _govsim_runner(config: RunConfig, fixed: dict[str, Any]) -> Runner:
     from govsim.sim import apply_overrides, load_scenario, simulate
 
+    @functools.cache
+    def base(path: str):  # a ScenarioSpec with [fixed] applied, loaded once per worker and file
+        spec = load_scenario(path)
+        return apply_overrides(spec, fixed) if fixed else spec
+
     assert config.scenario is not None
-    base = load_scenario(config.scenario)
-    if fixed:
-        base = apply_overrides(base, fixed)
 
     def run(params: dict[str, Any], seed: np.random.SeedSequence) -> tuple[dict[str, float], Any]:
-        spec = apply_overrides(base, params)
+        option = params.pop(SCENARIO_PARAM, None)
+        scenario = config.scenario if option is None else str(Path(config.base_dir or ".") / option)
+        spec = apply_overrides(base(scenario), params)
         return simulate(spec, rng=seed, days=config.days, timeseries=config.timeseries)
 
     return run

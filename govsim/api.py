@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from govsim import __all__ as _PUBLIC
@@ -170,34 +171,42 @@ class RunResult:
 
 
 def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
-        overrides: Mapping[str, Any] | None = None, out: PathLike | None = None) -> RunResult:
-    """Run one scenario, like ``govsim run``.
+        overrides: Mapping[str, Any] | None = None, out: PathLike | None = None, *,
+        replicate: int | None = None) -> RunResult:
+    """Run one scenario, like ``govsim run`` (which calls this function).
 
     Args:
         spec: A scenario, a scenario file or a bundled scenario's name.
         seed: Random seed; the same seed gives the same run.
         days: Days to simulate (default: the scenario's ``run.days``).
         overrides: Dotted-path overrides applied first.
-        out: If given, also write ``timeseries.parquet`` and ``summary.json`` there.
+        out: If given, also write ``timeseries.parquet``, ``summary.json`` and ``by_unit.parquet`` there.
+        replicate: Run replicate ``r`` of a sweep or comparison whose root seed is ``seed``: the
+            model gets ``SeedSequence(seed, spawn_key=(r,))``, exactly as the sweep runner gives it
+            (``docs/reproducibility.md``). Without it the model gets ``rng=seed``.
 
     Returns:
         The summary and the daily time series.
     """
-    from govsim.sim.model import GovernanceModel
+    from govsim.sim.model import run_outputs
 
     changes = dict(overrides or {})
     if days is not None:
         changes["run.days"] = days
+    if replicate is not None and replicate < 0:
+        raise InputError("run", "replicate", f"a replicate number >= 0 (got {replicate})")
     scenario = load_scenario(spec, changes)
-    model = GovernanceModel(scenario, rng=seed)
-    model.run_for(scenario.run.days)
-    result = RunResult(dict(model.summary()), model.timeseries(), scenario, seed)
+    rng: int | np.random.SeedSequence = seed
+    if replicate is not None:
+        from govsim.experiments.worker import replicate_seed
+
+        rng = replicate_seed(seed, replicate)
+    outputs = run_outputs(scenario, rng=rng, timeseries=True, by_unit=out is not None)
+    result = RunResult(dict(outputs.summary), outputs.timeseries, scenario, seed)
     if out is not None:
         from govsim.runio import write_run
 
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_run(folder, scenario, result.summary, result.timeseries, seed)
+        write_run(Path(out), scenario, result.summary, result.timeseries, seed, replicate, outputs.by_unit)
     return result
 
 
@@ -206,33 +215,45 @@ def run(spec: ScenarioLike, seed: int = 1, days: int | None = None,
 
 def compare(specs_or_paths: Sequence[ScenarioLike], replicates: int = 10, seed: int = 20261129,
             workers: int | None = None, *, days: int | None = None,
-            overrides: Mapping[str, Any] | None = None, out: PathLike | None = None) -> pd.DataFrame:
-    """Compare scenarios under common random numbers, like ``govsim compare``.
+            overrides: Mapping[str, Any] | None = None, out: PathLike | None = None,
+            executor: str | None = None, resume: bool = False, run_timeout: float | None = None,
+            scheduler: str | None = None, posterior: PathLike | None = None) -> pd.DataFrame:
+    """Compare scenarios under common random numbers, like ``govsim compare`` (the same function runs).
 
-    Every scenario runs with the same replicate seeds (``SeedSequence(seed).spawn(replicates)``), so
-    differences from the first (reference) scenario are paired by replicate and shared noise cancels.
+    The options run as a sweep whose design points are the options (the sweep runner, its seeds,
+    executors, resume and failure records): replicate ``r`` of every option gets
+    ``SeedSequence(seed, spawn_key=(r,))``, so differences from the first (reference) scenario are
+    paired by replicate and shared noise cancels.
 
     Args:
         specs_or_paths: Scenarios, files or bundled names; the first is the reference. Their
             ``run.name`` must differ.
         replicates: Replicates per scenario (at least 2).
         seed: Root seed of the replicate seeds.
-        workers: Worker processes (default: all cores; 1 = in this process).
+        workers: Worker count (default: all cores; 1 = in this process).
         days: Days to simulate (default: each scenario's ``run.days``).
         overrides: Dotted-path overrides applied to every scenario (e.g. a smaller population).
-        out: If given, also write ``comparison.csv``, ``runs.parquet``, ``timeseries.parquet`` and
-            the HTML report there, as the command line does.
+        out: Results folder (a sweep folder plus ``comparison.csv``, ``report.html`` ...). Default: a
+            temporary folder, removed afterwards.
+        executor: ``serial``, ``processes``, ``dask`` or ``mpi`` (default: ``serial`` for one worker,
+            else ``processes``).
+        resume: Continue a comparison interrupted in ``out``.
+        run_timeout: Seconds after which a run is stopped and recorded as ``timeout``.
+        scheduler: Dask scheduler address (``tcp://HOST:PORT``).
+        posterior: A ``govsim calibrate`` folder: replicate r also runs posterior draw r mod n.
 
     Returns:
         One row per scenario and outcome: ``scenario, outcome, mean, ci_low, ci_high, diff,
         diff_ci_low, diff_ci_high`` (95 % intervals; ``diff`` is the paired difference from the
         reference), then effect sizes, ranks and cost-effectiveness (``docs/analysis.md``). The
-        replicate seeds are in ``table.attrs["replicate_seeds"]``.
+        replicate seeds (the SeedSequences) are in ``table.attrs["replicate_seeds"]``.
 
     Raises:
         InputError: Fewer than two replicates, duplicate scenario names or a bad scenario.
     """
-    from govsim.comparison import full_comparison, replicate_seeds, run_compare, run_replicates
+    import tempfile
+
+    from govsim.comparison import replicate_seeds, run_compare
 
     if not specs_or_paths:
         raise InputError("compare", "specs_or_paths", "give at least one scenario")
@@ -243,19 +264,19 @@ def compare(specs_or_paths: Sequence[ScenarioLike], replicates: int = 10, seed: 
         changes["run.days"] = days
     specs = [load_scenario(s, changes) for s in specs_or_paths]
     labels = [s.run.name if isinstance(s, ScenarioSpec) else str(s) for s in specs_or_paths]
-    names = [s.run.name for s in specs]
-    dup = next((n for n in names if names.count(n) > 1), None)
-    if dup is not None:
-        raise InputError(labels[names.index(dup)], "run.name",
-                         f"two scenarios are both named '{dup}'; give each a distinct run.name")
+    draws = None
+    if posterior is not None:
+        from govsim.experiments.fileio import read_posterior
+
+        read_posterior(posterior)
+        draws = str(posterior)
+    kwargs = {"replicates": replicates, "seed": seed, "workers": workers, "quiet": True, "posterior": draws,
+              "executor": executor, "resume": resume, "run_timeout": run_timeout, "scheduler": scheduler}
     if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        table = run_compare(specs, labels, replicates=replicates, seed=seed, workers=workers, out=folder,
-                            quiet=True)
+        table = run_compare(specs, labels, out=Path(out), **kwargs)
     else:
-        runs, _ = run_replicates(specs, replicate_seeds(seed, replicates), workers)
-        table = full_comparison(runs, specs, seed)
+        with tempfile.TemporaryDirectory(prefix="govsim-compare-") as tmp:
+            table = run_compare(specs, labels, out=Path(tmp) / "compare", no_report=True, timeseries=False, **kwargs)
     table.attrs["replicate_seeds"] = replicate_seeds(seed, replicates)
     return table
 
@@ -424,11 +445,12 @@ def analyze(results_dir: PathLike | SweepResults, method: str = "auto", outcomes
                     seed=seed, num_resamples=num_resamples, convergence=convergence)
     if out is not None:
         from govsim.analysis.report import write_sensitivity_report
+        from govsim.experiments.fileio import atomic_write_csv
 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        sens.table.to_csv(folder / "indices.csv", index=False)
-        sens.convergence.to_csv(folder / "convergence.csv", index=False)
+        atomic_write_csv(folder / "indices.csv", sens.table)
+        atomic_write_csv(folder / "convergence.csv", sens.convergence)
         write_sensitivity_report(sens, results, folder)
     return sens
 

@@ -319,32 +319,6 @@ def run_profile(residents: int, days: int, top: int = 25) -> str:
     return "".join(text)
 
 
-# ---------------------------------------------------------------------------------------- plot
-
-
-def scaling_figure(points: list[dict[str, float]]):
-    """Wall time, µs per issue and peak memory against residents (matplotlib object API)."""
-    from matplotlib.figure import Figure
-
-    n = [p["residents"] for p in points]
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
-    ax1, ax2, ax3 = fig.subplots(1, 3)
-    ax1.loglog(n, [p["build_s"] for p in points], "o-", label="construction")
-    ax1.loglog(n, [p["run_s"] for p in points], "s-", label="run")
-    ax1.loglog(n, [p["total_s"] for p in points], "^-", label="total")
-    ax1.set(xlabel="residents", ylabel="wall time (s)", title="Wall time")
-    ax1.legend()
-    ax2.semilogx(n, [p["us_per_issue"] for p in points], "o-", label="total / issue")
-    ax2.semilogx(n, [p["run_us_per_issue"] for p in points], "s-", label="run / issue")
-    ax2.set(xlabel="residents", ylabel="µs per issue", title="Cost per issue", ylim=(0, None))
-    ax2.legend()
-    ax3.loglog(n, [p["peak_mb"] for p in points], "o-")
-    ax3.set(xlabel="residents", ylabel="peak RSS (MB)", title="Peak memory")
-    days = points[0]["days"] if points else 0
-    fig.suptitle(f"govsim baseline, {days} days, one process per point")
-    return fig
-
-
 # ---------------------------------------------------------------------------------------- driver
 
 
@@ -360,7 +334,6 @@ class Report:
     scaling: list[dict[str, Any]] = field(default_factory=list)
     sweeps: dict[str, Any] = field(default_factory=dict)
     profile_file: str | None = None
-    plot_file: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -442,18 +415,23 @@ def render(rep: Report):
     return t
 
 
-def run_bench(quick: bool = False, out: Path | None = None, plot: Path | None = None,
+def run_bench(quick: bool = False, out: Path | None = None,
               profile: Path | None = None, echo: Callable[[str], None] | None = None) -> Report:
-    """Run the benchmark, print the table and write the requested files.
+    """Run the benchmark, print the table and write the requested files (nothing unless asked).
+
+    The scaling figure of ``docs/performance.md`` is drawn from the JSON report by
+    ``benchmarks/docs_figures.py``, a developer script: an installed ``govsim bench`` never writes
+    into a source tree.
 
     Args:
         quick: Small sizes (well under a minute); skips the million-resident run.
         out: Write the report as JSON here.
-        plot: Write the scaling plot (PNG) here.
         profile: Write the cProfile text here.
         echo: Progress messages (default: standard error).
     """
     from rich.console import Console
+
+    from govsim.experiments.fileio import atomic_write_text
 
     say = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
     plan = QUICK if quick else FULL
@@ -487,31 +465,21 @@ def run_bench(quick: bool = False, out: Path | None = None, plot: Path | None = 
     def prof() -> None:
         assert profile is not None
         say(f"profile: {plan.profile_residents:,} residents, {plan.profile_days} days ...")
-        profile.parent.mkdir(parents=True, exist_ok=True)
-        profile.write_text(run_profile(plan.profile_residents, plan.profile_days), encoding="utf-8")
+        atomic_write_text(profile, run_profile(plan.profile_residents, plan.profile_days))
         rep.profile_file = str(profile)
-
-    def fig() -> None:
-        assert plot is not None
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        scaling_figure(rep.scaling).savefig(plot, dpi=120)
-        rep.plot_file = str(plot)
 
     section("floor", floor)
     section("scaling", scaling)
     section("sweeps", sweeps)
     if profile is not None:
         section("profile", prof)
-    if plot is not None and rep.scaling:
-        section("plot", fig)
 
     rep.machine["load_1min_at_end"] = os.getloadavg()[0]
     rep.machine["model_fingerprint_at_end"] = model_fingerprint()
     console = Console(width=max(Console().width, 150))
     console.print(render(rep))
-    for label, path in (("profile", rep.profile_file), ("plot", rep.plot_file)):
-        if path:
-            console.print(f"wrote {label}: {path}")
+    if rep.profile_file:
+        console.print(f"wrote profile: {rep.profile_file}")
     m = rep.machine
     console.print(f"model {m['model_fingerprint_at_start']}; load average {m['load_1min_at_start']:.1f} at start, "
                   f"{m['load_1min_at_end']:.1f} at end on {m['cpus']} CPUs")
@@ -521,8 +489,7 @@ def run_bench(quick: bool = False, out: Path | None = None, plot: Path | None = 
     for name, msg in rep.errors.items():
         console.print(f"[red]error in {name}: {msg}[/red]")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(asdict(rep), indent=2), encoding="utf-8")
+        atomic_write_text(out, json.dumps(asdict(rep), indent=2))
         console.print(f"wrote {out}")
     return rep
 

@@ -1,11 +1,16 @@
-"""The ``govsim`` command line: run, validate, compare, demo, sweep, analyze.
+"""The ``govsim`` command line: run, validate, compare, calibrate, demo, sweep, analyze, dashboard, bench.
 
-Bad input of any kind ends in one line on standard error naming the file, the key and what is
-allowed, with exit status 2 and no traceback.
+Each command parses its options and calls the function :mod:`govsim.api` (or the runner) offers
+for it, so the command line and Python run the same code.
+
+Exit status: 0 done; 2 bad input (one line on standard error naming the file, the key and what is
+allowed, no traceback); 1 an environment fault — the input was fine but the machine refused (disk
+full, quota, permission, read-only file system: one line); 130 interrupted.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +27,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO})
+"""OS errors that are the machine's fault, not the input's: exit status 1."""
+
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario field: DOTTED.KEY=VALUE (repeatable)."),
@@ -29,61 +37,60 @@ SetOpt = Annotated[
 
 
 def _prepare_out(out: Path) -> Path:
-    """Create the output folder, refusing a path that is a file or cannot be written."""
+    """Create the output folder: a path that is a file is bad input, one the machine refuses is not."""
+    from govsim.experiments.fileio import write_error
+
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out", "is a file; an output folder is needed")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(out, "--out", f"cannot create the folder ({exc.strerror})") from None
+        raise write_error(out, "--out", exc, "cannot create the folder") from None
     probe = out / ".govsim-write-test"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise InputError(out, "--out", f"folder is not writable ({exc.strerror})") from None
+        raise write_error(out, "--out", exc, "folder is not writable") from None
     return out
 
 
-def _load(path: Path, sets: list[str] | None, days: int | None = None):
-    from govsim.sim.scenario import apply_overrides, load_scenario, parse_set_options
+def _overrides(sets: list[str] | None) -> dict:
+    from govsim.sim.scenario import parse_set_options
 
-    spec = load_scenario(path)
-    overrides = parse_set_options(sets or [])
-    if days is not None:
-        overrides["run.days"] = days
-    return apply_overrides(spec, overrides) if overrides else spec
+    return parse_set_options(sets or [])
 
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file or bundled name (baseline, ...).")],
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file or a bundled scenario's name (baseline).")],
     seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 1,
+    replicate: Annotated[int | None, typer.Option(
+        help="Run replicate R of a sweep or compare whose root seed is --seed (the model gets "
+        "SeedSequence(seed, spawn_key=(R,))).", min=0)] = None,
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's run.days).",
                                              min=1, max=3650)] = None,
     set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet and summary.json here.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write timeseries.parquet, summary.json and by_unit.parquet here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Run one scenario and print its outcomes."""
-    from govsim.runio import print_summary, write_run
+    from govsim import api
+    from govsim.runio import print_summary
 
-    spec = _load(scenario, set_, days)
+    spec = api.load_scenario(scenario, _overrides(set_))
     if out is not None:
         _prepare_out(out)
-    from govsim.sim.model import run_quietly
+    try:
+        res = api.run(spec, seed=seed, days=days, out=out, replicate=replicate)
+    except OSError as exc:
+        from govsim.experiments.fileio import write_error
 
-    model = run_quietly(spec, seed)
-    summary = model.summary()
+        raise write_error(out or ".", "--out", exc) from None
     if not quiet:
-        print_summary(spec, summary, seed)
-    if out is not None:
-        try:
-            write_run(out, spec, summary, model.timeseries(), seed)
-        except OSError as exc:
-            raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
-        if not quiet:
-            typer.echo(f"wrote {out / 'timeseries.parquet'} and {out / 'summary.json'}")
+        print_summary(res.spec, res.summary, seed)
+        if out is not None:
+            typer.echo(f"wrote {out / 'timeseries.parquet'}, {out / 'summary.json'} and {out / 'by_unit.parquet'}")
 
 
 @app.command()
@@ -111,39 +118,52 @@ def validate(file: Annotated[Path, typer.Argument(help="A scenario or experiment
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files or bundled names; the first is the reference.")],
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or bundled names; the first is the reference.")],
     replicates: Annotated[int, typer.Option(help="Replicates per scenario (same seeds for all).", min=2,
                                             max=10_000)] = 10,
     seed: Annotated[int, typer.Option(help="Root seed of the replicate seeds.", min=0)] = 20261129,
     days: Annotated[int | None, typer.Option(help="Days to simulate.", min=1, max=3650)] = None,
     set_: SetOpt = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores; 1 = in process).",
+    executor: Annotated[str | None, typer.Option(
+        help="serial | processes | dask | mpi (default: serial with --workers 1, else processes).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker count (default: all cores; 1 = in process).",
                                                 min=1)] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://HOST:PORT.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a comparison interrupted in --out.")] = False,
+    run_timeout: Annotated[float | None, typer.Option(help="Seconds after which a run is stopped and recorded "
+                                                      "as timeout.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (empty, or an interrupted comparison with --resume).")]
+    = Path("out/compare"),
     outcomes: Annotated[list[str] | None, typer.Option("--outcome", help="Outcomes to print (default: main ones).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     posterior: Annotated[Path | None, typer.Option(
         help="A `govsim calibrate` folder: replicate r runs posterior draw r (cycled) with its seed, the same "
         "for every option, so differences carry parameter uncertainty as well as noise.")] = None,
 ) -> None:
-    """Compare scenarios under common random numbers: means, intervals and paired differences."""
+    """Compare scenarios under common random numbers: a sweep whose points are the options."""
+    from govsim import api
     from govsim.comparison import run_compare
 
     if len(scenarios) < 1:
         raise InputError("compare", "SCENARIOS", "give at least one scenario file")
-    specs = [_load(p, set_, days) for p in scenarios]
-    draws = None
+    changes = _overrides(set_)
+    if days is not None:
+        changes["run.days"] = days
+    specs = [api.load_scenario(p, changes) for p in scenarios]
     if posterior is not None:
-        from govsim.experiments.calibrate import read_posterior
+        from govsim.experiments.fileio import read_posterior
 
-        draws = read_posterior(posterior)
-    _prepare_out(out)
+        read_posterior(posterior)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out", "is a file; an output folder is needed")
     try:
-        run_compare(specs, [str(p) for p in scenarios], replicates=replicates, seed=seed, workers=workers,
-                    out=out, outcomes=outcomes, quiet=quiet, posterior=draws,
-                    posterior_dir=str(posterior) if posterior is not None else None)
+        run_compare(specs, scenarios, replicates=replicates, seed=seed, workers=workers, out=out,
+                    outcomes=outcomes, quiet=quiet, posterior=posterior, executor=executor, scheduler=scheduler,
+                    resume=resume, run_timeout=run_timeout)
     except OSError as exc:
-        raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
+        from govsim.experiments.fileio import write_error
+
+        raise write_error(out, "--out", exc) from None
 
 
 @app.command()
@@ -169,7 +189,9 @@ def calibrate(
         folder = run_calibration(spec, out, executor=executor, workers=workers, scheduler=scheduler,
                                  resume=resume, progress=not quiet)
     except OSError as exc:
-        raise OutputError(out, "--out", f"cannot write the results ({exc.strerror or exc})") from None
+        from govsim.experiments.fileio import write_error
+
+        raise write_error(out, "--out", exc) from None
     if not quiet:
         import pandas as pd
 
@@ -207,37 +229,32 @@ def dashboard(
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes (under a minute); skips the 1M run.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write the figures as JSON to this file.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Scaling plot PNG (default: docs/img/scaling.png; none with --quick).")] = None,
-    profile: Annotated[Path | None, typer.Option(help="cProfile text (default: docs/img/profile.txt; none with --quick).")] = None,
+    profile: Annotated[Path | None, typer.Option(help="Write the cProfile text to this file.")] = None,
 ) -> None:
     """Benchmark govsim: against the Mesa floor, at scale, scaling curve, sweeps, profile."""
     from govsim.bench import run_bench
 
-    if not quick:
-        plot = plot or Path("docs/img/scaling.png")
-        profile = profile or Path("docs/img/profile.txt")
-    report = run_bench(quick=quick, out=out, plot=plot, profile=profile)
+    report = run_bench(quick=quick, out=out, profile=profile)
     if report.errors:  # a section broke (timings never fail the benchmark)
         raise typer.Exit(1)
 
 
-# sweep commands register here
-# analysis commands register here
+def _register() -> None:
+    """Add the commands that live in the experiments and analysis packages.
+
+    They are part of govsim: if one cannot be imported that is an installation error, raised with
+    its cause, never a command silently missing from ``govsim --help``.
+    """
+    from govsim.analysis.cli import register as register_analysis
+    from govsim.experiments.cli import register as register_sweep
+    from govsim.optimize_cli import register as register_optimize
+
+    register_sweep(app)
+    register_analysis(app)
+    register_optimize(app)
 
 
-def _register_optional() -> None:
-    """Commands that live in the experiments and analysis packages."""
-    for module in ("govsim.experiments.cli", "govsim.analysis.cli", "govsim.experiments.optimize_cli"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(app)
-
-
-_register_optional()
+_register()
 
 
 def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
@@ -262,6 +279,14 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, standalone_mode=False, prog_name="govsim")
     except OutputError as exc:  # the input was fine; the results could not be written
         typer.echo(f"error: {exc}", err=True)
+        return 1
+    except PermissionError as exc:  # a verb met the machine's refusal outside its own handling
+        typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        return 1
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            raise
+        typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
         return 1
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govsim import api
 from govsim.comparison import run_compare
-from govsim.runio import print_summary, write_run
-from govsim.sim.catalog import data_dir
-from govsim.sim.model import GovernanceModel
-from govsim.sim.scenario import load_scenario
+from govsim.runio import print_summary
 
-SCENARIOS = data_dir() / "scenarios"  # the clone's scenarios/, or the copies bundled with an installed package
 DEMO_OPTIONS = ("baseline", "street_empowerment", "building_heads", "fengqiao_full")
 
 
@@ -40,21 +37,16 @@ def ladder_figure(ts, title: str):
 
 
 def run_demo(out: Path, replicates: int = 8, seed: int = 20261129) -> None:
-    """Run the demo and write its outputs under ``out``."""
-    base = load_scenario(SCENARIOS / "baseline.toml")
-    model = GovernanceModel(base, rng=seed)
-    model.run_for(base.run.days)
-    summary = model.summary()
-    print_summary(base, summary, seed)
-    ts = model.timeseries()
-    write_run(out / "baseline", base, summary, ts, seed)
-    fig = ladder_figure(ts, f"Baseline city, {base.world.population:,} residents, one year (seed {seed})")
+    """Run the demo and write its outputs under ``out`` (the same functions as ``govsim run`` and ``compare``)."""
+    res = api.run("baseline", seed=seed, out=out / "baseline")
+    base = res.spec
+    print_summary(base, res.summary, seed)
+    fig = ladder_figure(res.timeseries, f"Baseline city, {base.world.population:,} residents, one year (seed {seed})")
     fig_path = out / "baseline" / "ladder.png"
     fig.savefig(fig_path, dpi=110)
     print(f"figure: {fig_path}")
-    files = [SCENARIOS / f"{name}.toml" for name in DEMO_OPTIONS]
-    specs = [load_scenario(f) for f in files]
+    specs = [api.load_scenario(name) for name in DEMO_OPTIONS]
     print(f"\nComparing {', '.join(DEMO_OPTIONS)} over {replicates} replicates each ...")
     # run_compare ends by printing the path of the comparison's report.html
-    run_compare(specs, [str(f) for f in files], replicates=replicates, seed=seed, workers=None,
-                out=out / "compare")
+    run_compare(specs, list(DEMO_OPTIONS), replicates=replicates, seed=seed, workers=None, out=out / "compare",
+                resume=True)  # a second `make demo` reuses the finished runs

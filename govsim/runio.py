@@ -1,66 +1,33 @@
-"""Printing and writing one run's results."""
+"""Printing and writing one run's results (through :mod:`experiments.fileio`, as every verb writes)."""
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from govsim.experiments.fileio import atomic_write_frame, atomic_write_json, outcome_metadata, versions
 from govsim.sim.metrics import ALL_OUTCOMES, OUTCOME_NAMES
 from govsim.sim.scenario import ScenarioSpec
 
 
-def versions() -> dict[str, str]:
-    """Versions of govsim and the packages that shape its results."""
-    from importlib.metadata import PackageNotFoundError, version
+def write_run(out: Path, spec: ScenarioSpec, summary: dict[str, float], ts: pd.DataFrame, seed: int,
+              replicate: int | None = None, by_unit: pd.DataFrame | None = None) -> None:
+    """Write ``timeseries.parquet``, ``summary.json`` and (if given) ``by_unit.parquet`` for one run.
 
-    out: dict[str, str] = {"python": platform.python_version()}
-    for pkg in ("govsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "SALib"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """Write a DataFrame as Parquet atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_run(out: Path, spec: ScenarioSpec, summary: dict[str, float], ts: pd.DataFrame, seed: int) -> None:
-    """Write ``timeseries.parquet`` and ``summary.json`` for one run."""
-    atomic_write_parquet(out / "timeseries.parquet", ts)
-    doc: dict[str, Any] = {"outcomes": summary, "scenario": spec.to_dict(), "seed": seed, "versions": versions()}
-    atomic_write_bytes(out / "summary.json", json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
+    ``summary.json`` records the seed (and the replicate, when the run was replicate ``r`` of root
+    seed ``seed``), the scenario, each outcome's unit and direction, and the package versions.
+    """
+    atomic_write_frame(out / "timeseries.parquet", ts)
+    if by_unit is not None:  # per district and street: where the city is overloaded (sim.units.by_unit)
+        atomic_write_frame(out / "by_unit.parquet", by_unit)
+    doc: dict[str, Any] = {"outcomes": summary, "outcome_meta": outcome_metadata(summary), "scenario": spec.to_dict(),
+                           "seed": seed, "versions": versions()}
+    if replicate is not None:
+        doc["replicate"] = replicate
+        doc["rng"] = f"numpy.random.SeedSequence({seed}, spawn_key=({replicate},))"
+    atomic_write_json(out / "summary.json", doc)
 
 
 def fmt(v: float) -> str:

@@ -95,7 +95,9 @@ class Office(Agent):
     Attributes:
         level: Its :class:`~sim.levels.Level` (community … city).
         district, street, community: Where it sits (-1 where not applicable).
-        capacity: Cases it can take up per day.
+        capacity: Cases it can take up per day (the staff time other duties leave, ODD §5).
+        duties: Share of its staff's time spent on duties other than cases (drawn once, T14).
+        taken, waited: Cases taken up so far and the days they waited in its queue in all.
         handling_factor: Multiplier on the level's handling days (street refocus shortens it).
         queue: Cases waiting, oldest first.
         mediators: Its handlers.
@@ -117,6 +119,8 @@ class Office(Agent):
         self.mediators: list[Mediator] = []
         self._next = 0
         self.taken = 0
+        self.waited = 0.0
+        self.duties = 0.0
 
     def next_handler(self) -> Mediator | None:
         """The handler who takes the next case (round robin)."""
@@ -154,6 +158,9 @@ class Office(Agent):
             n -= 1
             issue.stage += 1
             issue.state = IssueState.IN_HANDLING
+            wait = now - issue.sev_since  # queued since: a queued issue was thawed when it was filed
+            self.waited += wait
+            counts.record_wait(wait)
             issue.freeze(now)
             issue.handler = self.next_handler()
             if issue.handler is not None:
@@ -213,19 +220,20 @@ class CityCentre(Office):
 class GridMember(Agent):
     """A grid member (网格员): patrols one grid, finds latent issues early, settles minor ones on the spot.
 
+    There is no daily caseload: a cap of a few found issues a day never bound (issue 14's ablation),
+    since a grid holds few latent issues at a time; the patrol's reach is the households visited.
+
     Attributes:
         grid: The grid patrolled.
-        caseload: Issues they can take in per day.
     """
 
-    def __init__(self, model: GovernanceModel, grid: int, caseload: float) -> None:
+    def __init__(self, model: GovernanceModel, grid: int) -> None:
         super().__init__(model)
         self.grid = int(grid)
-        self.caseload = caseload
         self.found = 0
 
     def patrol(self) -> None:
-        """Visit households of the grid; each latent issue found is taken in, up to the caseload.
+        """Visit households of the grid; each latent issue found is taken in.
 
         Each latent issue of the grid is found with the visit-and-notice chance; found issues are
         routed (:func:`sim.ladder.detect`).
@@ -239,14 +247,10 @@ class GridMember(Agent):
         p_find = visit * g.patrol_sensitivity
         if p_find <= 0:
             return
-        budget = self.caseload
         issues = list(latent.values())
         draws = model.rng.random(len(issues))
         for issue, u in zip(issues, draws, strict=True):
-            if budget < 1:
-                break
             if u < p_find:
-                budget -= 1
                 self.found += 1
                 ladder.detect(model, issue, Channel.GRID)
 

@@ -17,6 +17,7 @@ import numpy as np
 from govsim.sim import ladder
 from govsim.sim.issues import Channel, Issue
 from govsim.sim.levels import Level
+from govsim.sim.neighbourhoods import community_effects
 from govsim.sim.scenario import DEPARTMENTS, ISSUE_TYPES, MEDIATION_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,15 +47,19 @@ def build_rates(model: GovernanceModel) -> None:
     model.type_cross = np.array([t.cross_unit for t in types])
     model.type_dispute = np.array([t != "public_service" for t in ISSUE_TYPES])
     model.type_mediation = np.array([t in MEDIATION_TYPES for t in ISSUE_TYPES])
+    # neighbourhood type and migrants' share of each community (a city file's; neutral when derived)
+    eff = community_effects(model.world.table)
+    model.neighbourhood_rate = np.stack([eff.rate[t] for t in ISSUE_TYPES], axis=1)
+    model.report_shift = np.asarray(eff.report_logit, dtype=float)
     update_rates(model)
 
 
 def update_rates(model: GovernanceModel) -> None:
-    """Rates per community and type: base rate × moral governance × the supply gap × the shocks under way."""
+    """Rates per community and type: base rate × neighbourhood × moral governance × the supply gap × the shocks."""
     supply_gap = 1.0 - model.supply  # negative when supply exceeds need
     mult = np.clip(1.0 + np.outer(supply_gap, model.type_supply_sens), 0.1, None)
     model.rates = (model.community_size[:, None] * model.type_rate[None, :] * model.type_moral[None, :]
-                   * mult * model.shock_mult)
+                   * mult * model.shock_mult * model.neighbourhood_rate)
 
 
 def arise_issues(model: GovernanceModel) -> None:
@@ -92,7 +97,7 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
     head = model.has_head[building]
     now = model.time
     part = model.residents.floor + model.residents.q[res_idx] * math.exp(-model.residents.decay * now)
-    logit = report_logit(model, trust, sev, part, head)
+    logit = report_logit(model, trust, sev, part, head) + model.report_shift[comm]
     reports = u_report < 1.0 / (1.0 + np.exp(-logit))
     # a hotline is open at any hour: residents who decide to report do so sooner (接诉即办)
     report_delay = rng.poisson(b.report_delay_days * (1.0 - e.hotline_report_delay_cut * float(p.hotline_response)),
@@ -190,8 +195,9 @@ def on_reconsider(model: GovernanceModel, issue: Issue) -> None:
     b = model.spec.behaviour
     now = model.time
     r = issue.resident
-    logit = report_logit(model, model.residents.trust[r], issue.severity(now),
-                         model.residents.participation(r, now), float(model.has_head[issue.building]))
+    logit = (report_logit(model, model.residents.trust[r], issue.severity(now),
+                          model.residents.participation(r, now), float(model.has_head[issue.building]))
+             + model.report_shift[issue.community])
     if model.rng.random() < 1.0 / (1.0 + math.exp(-logit)):
         ladder.detect(model, issue, Channel.REPORT)
     elif now - issue.born >= b.max_silent_days:
@@ -201,8 +207,10 @@ def on_reconsider(model: GovernanceModel, issue: Issue) -> None:
 
 
 def shock_area(model: GovernanceModel, shock: RiskShock) -> np.ndarray:
-    """Which communities a shock hits: its district's, or all of them."""
+    """Which communities a shock hits: its community, its district's, or all of them."""
     sh = model.spec.shocks[shock.index]
+    if sh.community >= 0:
+        return np.arange(model.n_communities) == sh.community
     districts = model.street_district[model.community_street]
     return np.ones(model.n_communities, bool) if sh.district < 0 else districts == sh.district
 

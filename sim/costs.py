@@ -21,12 +21,13 @@ def lever_costs(spec: ScenarioSpec, city: City | None = None) -> dict[str, float
 def staff_cost(spec: ScenarioSpec, city: City | None = None) -> float:
     """Yearly cost of the standing offices' staff in 万元 (communities, streets, departments, city)."""
     city = City.from_world(spec.world) if city is None else city
-    lv, c = spec.levels, spec.costs
-    return (
-        c.community_staff * lv.community.staff_per_unit * city.n_communities
-        + c.street_staff * lv.street.staff_per_unit * city.n_streets
-        + c.department_staff * lv.district.staff_per_unit * len(DEPARTMENTS) * city.n_districts
-        + c.city_staff * lv.city.staff_per_unit
+    c = spec.costs
+    staff = city.staff(spec.levels)
+    return float(
+        c.community_staff * staff["community"].sum()
+        + c.street_staff * staff["street"].sum()
+        + c.department_staff * staff["district"].sum() * len(DEPARTMENTS)
+        + c.city_staff * staff["city"].sum()
     )
 
 

@@ -148,25 +148,34 @@ def loads_toml(text: str, file: str | Path | None) -> dict:
     return data
 
 
+def read_text_file(path: Path, *, limit: int, kind: str, encoding: str = "utf-8") -> str:
+    """Read a data file of at most ``limit`` bytes as text; ``kind`` names what is needed ("a .toml file").
+
+    Raises:
+        InputError: A missing, unreadable, oversized or non-UTF-8 file, in one line.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "", f"is a folder; {kind} is needed") from None
+    except OSError as exc:
+        raise InputError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise InputError(path, "", f"larger than {limit // 2**20} MB; {kind} is at most that")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError(path, "", f"not UTF-8 text; {kind} is needed") from None
+
+
 def read_toml_file(path: Path) -> tuple[str, dict]:
     """Read a TOML file (at most :data:`MAX_FILE_BYTES`): its text and its parsed content.
 
     Raises:
         InputError: A missing, unreadable, oversized, non-UTF-8 or malformed file, in one line.
     """
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "", "is a folder; a .toml file is needed") from None
-    except OSError as exc:
-        raise InputError(path, "", f"cannot read the file ({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(path, "", f"larger than {MAX_FILE_BYTES // 2**20} MB; a TOML file of a few kB is needed")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(path, "", "not UTF-8 text; a TOML file is needed") from None
+    text = read_text_file(path, limit=MAX_FILE_BYTES, kind="a .toml file")
     return text, loads_toml(text, path)

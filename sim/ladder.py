@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from govsim.sim.issues import Channel, Issue, IssueState
 from govsim.sim.levels import Level
-from govsim.sim.metrics import MOVE_LEFT_CITY
+from govsim.sim.metrics import ABANDONED_COLUMN, LEFT_CITY_COLUMN, MOVE_LEFT_CITY
 from govsim.sim.residents import evaluate, gain_trust, lose_trust
 from govsim.sim.scenario import ISSUE_TYPES
 
@@ -276,6 +276,7 @@ def on_patience(model: GovernanceModel, issue: Issue) -> None:
     """The resident has waited too long in a queue: they escalate on their own, or give up."""
     if issue.state != IssueState.QUEUED:
         return
+    model.counts.patience_expired += 1
     lose_trust(model, issue.resident, 0.5)
     evaluate(model, issue.resident, issue.level, False, 0.5)
     issue.history.append((model.time, "waited too long", issue.level))
@@ -286,6 +287,7 @@ def on_deadline(model: GovernanceModel, issue: Issue) -> None:
     """A hotline case missed its deadline: trust suffers and the case is escalated under supervision."""
     if issue.state != IssueState.QUEUED:
         return
+    model.counts.deadlines_missed += 1
     lose_trust(model, issue.resident, 0.5)
     issue.flagged = True  # supervised: goes to the front of the next queue
     if issue.level >= Level.CITY:
@@ -330,6 +332,7 @@ def settle(model: GovernanceModel, issue: Issue, level: int) -> None:
     c.resolution_hist[min(int(round(days)), len(c.resolution_hist) - 1)] += 1
     c.community_closed[issue.community] += 1
     c.community_settled[issue.community] += 1
+    c.community_ladder[issue.community, level] += 1
     c.experiences[level] += 1
     satisfied = (now - issue.known_at) <= s.settlement.satisfied_days and not issue.corrupt
     if satisfied:
@@ -351,6 +354,7 @@ def leave_city(model: GovernanceModel, issue: Issue) -> None:
     issue.state = IssueState.LEFT_CITY
     model.counts.moves[issue.level + 1, MOVE_LEFT_CITY] += 1
     model.counts.left_city += 1
+    model.counts.community_ladder[issue.community, LEFT_CITY_COLUMN] += 1
     if issue.kind in HARD_TYPES:
         model.counts.left_city_hard += 1
     model.counts.community_closed[issue.community] += 1
@@ -365,6 +369,7 @@ def abandon(model: GovernanceModel, issue: Issue) -> None:
     """The resident gives up: the grievance stays and costs trust."""
     issue.state = IssueState.ABANDONED
     model.counts.abandoned += 1
+    model.counts.community_ladder[issue.community, ABANDONED_COLUMN] += 1
     model.counts.community_closed[issue.community] += 1
     lose_trust(model, issue.resident, 0.5)
     evaluate(model, issue.resident, issue.level, False, 0.5)

@@ -27,6 +27,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 MOVE_LEFT_CITY = len(Level) + 2
+LEFT_CITY_COLUMN = len(Level)
+"""Column of ``Counts.community_ladder`` counting issues that left the city (columns 0–4: settled at that level)."""
+ABANDONED_COLUMN = len(Level) + 1
+"""Column of ``Counts.community_ladder`` counting issues given up."""
 """Column of :attr:`Counts.moves` for issues that left the city (the column before it is unused)."""
 
 
@@ -61,16 +65,30 @@ class Counts:
     on_the_spot: int = 0
     community_closed: np.ndarray = field(init=False)
     community_settled: np.ndarray = field(init=False)
+    community_ladder: np.ndarray = field(init=False)
     moves: np.ndarray = field(default_factory=lambda: np.zeros((len(Level) + 1, MOVE_LEFT_CITY + 1), dtype=np.int64))
     failed: list[int] = field(default_factory=lambda: [0] * len(Level))
     mediation_cases: np.ndarray = field(default_factory=lambda: np.zeros(len(ISSUE_TYPES), dtype=np.int64))
     mediation_settled: int = 0
     mediation_failed: int = 0
     whistles: int = 0
+    patience_expired: int = 0
+    deadlines_missed: int = 0
+    waits: int = 0
+    wait_days_sum: float = 0.0
+    wait_hist: np.ndarray = field(default_factory=lambda: np.zeros(400, dtype=np.int64))
+
+    def record_wait(self, days: float) -> None:
+        """A case was taken up after waiting ``days`` in a queue."""
+        self.waits += 1
+        self.wait_days_sum += days
+        self.wait_hist[min(int(days), 399)] += 1
 
     def __post_init__(self) -> None:
         self.community_closed = np.zeros(self.n_communities, dtype=np.int64)
         self.community_settled = np.zeros(self.n_communities, dtype=np.int64)
+        # per community: issues settled at self … city, then left the city, then given up
+        self.community_ladder = np.zeros((self.n_communities, ABANDONED_COLUMN + 1), dtype=np.int64)
 
     @property
     def settled_total(self) -> int:
@@ -122,6 +140,25 @@ def _approval(m: GovernanceModel, level: Level) -> float:
 def _mix(m: GovernanceModel, kind: str) -> float:
     cases = m.counts.mediation_cases
     return _share(cases[ISSUE_TYPES.index(kind)], cases.sum())
+
+
+def _office_use(m: GovernanceModel, level: Level) -> tuple[np.ndarray, np.ndarray]:
+    """(cases taken, case capacity offered) so far by each office of ``level``."""
+    idx = np.nonzero(m.office_level == level)[0]
+    return np.array([m.offices[i].taken for i in idx], dtype=float), m.offered[idx]
+
+
+def _utilisation(level: Level) -> Callable[[GovernanceModel], float]:
+    def fn(m: GovernanceModel) -> float:
+        taken, offered = _office_use(m, level)
+        return _share(taken.sum(), offered.sum())
+    return fn
+
+
+def _community_utilisation_sd(m: GovernanceModel) -> float:
+    taken, offered = _office_use(m, Level.COMMUNITY)
+    ok = offered > 0
+    return float(np.std(taken[ok] / offered[ok])) if ok.sum() > 1 else 0.0
 
 
 def _service_inequality(m: GovernanceModel) -> float:
@@ -185,6 +222,23 @@ OUTCOME_NAMES: tuple[str, ...] = tuple(OUTCOMES)
 EXTRA_OUTCOMES: dict[str, Outcome] = {
     o.name: o
     for o in [
+        Outcome("utilisation_community", "Cases communities took up over the case capacity their staff's other "
+                "duties left them (ODD §5; too low is idle staff, near 1 is a backlog)", "share", "neither",
+                _utilisation(Level.COMMUNITY)),
+        Outcome("utilisation_community_sd", "Spread across communities of their utilisation (standard deviation)",
+                "share", "lower", _community_utilisation_sd),
+        Outcome("utilisation_street", "Cases streets took up over their case capacity", "share", "neither",
+                _utilisation(Level.STREET)),
+        Outcome("utilisation_district", "Cases district departments took up over their case capacity", "share",
+                "neither", _utilisation(Level.DISTRICT)),
+        Outcome("utilisation_city", "Cases the city centre took up over its case capacity", "share", "neither",
+                _utilisation(Level.CITY)),
+        Outcome("mean_wait_days", "Mean days a case waited in an office's queue before it was taken up", "days",
+                "lower", lambda m: _share(m.counts.wait_days_sum, m.counts.waits)),
+        Outcome("patience_expired", "Times a resident's patience ran out in a queue (they escalated or gave up)",
+                "events", "lower", lambda m: m.counts.patience_expired),
+        Outcome("deadlines_missed", "Hotline cases that missed their response deadline in a queue", "cases",
+                "lower", lambda m: m.counts.deadlines_missed),
         Outcome("bounces", "Referrals sent to the wrong department (推诿)", "bounces", "lower",
                 lambda m: m.counts.bounces),
         Outcome("escalations", "Times residents escalated on their own", "escalations", "lower",

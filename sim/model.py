@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
-from govsim.sim import arrivals, metrics, timeline
+import pandas as pd
+from govsim.sim import arrivals, metrics, timeline, units
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -36,9 +38,11 @@ from govsim.sim.agents import (
 )
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
+from govsim.sim.errors import InputError
 from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
+from govsim.sim.neighbourhoods import community_effects
 from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (SecretaryProject: compatibility)
 from govsim.sim.residents import ResidentTable, init_approval
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
@@ -86,6 +90,10 @@ class GovernanceModel(Model):
         w = s.world
         rng = self.rng
         self.world = city = City.from_world(w)
+        for i, sh in enumerate(s.shocks):
+            if sh.district >= city.n_districts or sh.community >= city.n_communities:
+                raise InputError("scenario", f"shocks[{i}]", f"district {sh.district} / community {sh.community}: the "
+                                 f"city has {city.n_districts} districts and {city.n_communities} communities (0-based)")
         n = self.population = city.population
         # the tree's counts and ranges, under the names the processes and outcomes read
         self.n_districts, self.n_streets = city.n_districts, city.n_streets
@@ -98,6 +106,9 @@ class GovernanceModel(Model):
         res_building = city.resident_building
 
         trust = np.clip(rng.normal(w.initial_trust_mean, w.initial_trust_sd, n), 0.0, 1.0)
+        shift = community_effects(city.table).trust  # neighbourhood type and migrants (a city file's)
+        if np.any(shift != 0):
+            trust = np.clip(trust + np.repeat(shift, city.community_size), 0.0, 1.0)
         party = rng.random(n) < w.party_member_share
         registered = party & (rng.random(n) < s.policy.party_member_return)
         self.residents = ResidentTable(
@@ -121,7 +132,12 @@ class GovernanceModel(Model):
         self.trust_dynamics = TrustDynamics(self)
 
     def _build_offices(self) -> None:
-        """Offices at every level with their capacity and mediators, and the property firms (ODD §5)."""
+        """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
+
+        Staff come from the staffing norms (:meth:`sim.city.City.staff`); an office's case capacity is
+        the staff time its other duties leave (``LevelSpec.other_duties_share``, drawn per office,
+        :func:`duty_shares`), times the levers that act on capacity.
+        """
         s, p, e = self.spec, self.spec.policy, self.spec.effects
         rng = self.rng
         self.communities: list[CommunityOffice] = []
@@ -130,56 +146,65 @@ class GovernanceModel(Model):
         corr_keep = 1.0 - p.grassroots_corruption * e.corruption_capacity_diversion
         prof = p.community_worker_professionalisation
         lv = s.levels
+        staff = self.world.staff(lv)
+        self.office_staff = staff
 
-        def staff(office: Office, spec_level, dcap: float, skill_gain: float = 0.0) -> None:
-            k = max(1, round(spec_level.staff_per_unit * dcap)) if spec_level.staff_per_unit > 0 else 0
+        def hire(office: Office, spec_level, n_staff: float, dcap: float, skill_gain: float = 0.0) -> None:
+            k = max(1, round(n_staff * dcap)) if n_staff > 0 else 0
             mean = min(0.98, spec_level.skill + skill_gain)
             conc = 20.0
             skills = rng.beta(mean * conc, (1 - mean) * conc, k) if 0 < mean < 1 else np.full(k, mean)
             office.mediators = [Mediator(self, office, sk) for sk in skills]
 
+        dcaps = self.district_capacity
+        duties = duty_shares(rng, lv.community, self.n_communities)
         for c in range(self.n_communities):
             st = int(self.community_street[c])
             d = int(self.street_district[st])
-            dcap = float(self.district_capacity[d])
+            dcap = float(dcaps[d])
             o = CommunityOffice(self, Level.COMMUNITY, d, st, c)
-            o.capacity = (lv.community.staff_per_unit * lv.community.cases_per_staff_day * dcap
+            o.duties = float(duties[c])
+            o.capacity = (staff["community"][c] * lv.community.cases_per_staff_day * dcap * (1 - o.duties)
                           * (1 + p.party_building_alliance * e.alliance_capacity_gain)
                           * (1 - e.turnover_capacity_loss * (1 - prof)) * corr_keep)
-            staff(o, lv.community, dcap, prof * e.professionalisation_skill_gain)
+            hire(o, lv.community, staff["community"][c], dcap, prof * e.professionalisation_skill_gain)
             self.communities.append(o)
         share0 = p.street_service_share
         share = share0 + p.street_refocus * (1 - share0)
+        duties = duty_shares(rng, lv.street, self.n_streets)
         for st in range(self.n_streets):
             d = int(self.street_district[st])
-            dcap = float(self.district_capacity[d])
+            dcap = float(dcaps[d])
             o = StreetOffice(self, Level.STREET, d, st)
             o.service_share = share
-            # capacity grows with the service share; a base share under 1 % is read as 1 % so that a
-            # (valid) near-zero base share cannot make the gain overflow
-            refocus_gain = share / max(share0, 0.01)
-            o.capacity = lv.street.staff_per_unit * lv.street.cases_per_staff_day * dcap * refocus_gain * corr_keep
-            # Refocus (取消招商引资、协税护税): staff no longer pulled away to investment and tax work give
-            # a case their attention at once, so a street case is handled faster, not only more of them.
+            o.duties = float(duties[st])
+            # Staff time: economic tasks (1 − service share), then other duties, then cases. Refocus
+            # (取消招商引资、协税护税) moves the economic share to service, so more of it reaches cases.
+            o.capacity = (staff["street"][st] * lv.street.cases_per_staff_day * dcap * share * (1 - o.duties)
+                          * corr_keep)
+            # Staff no longer pulled away to investment and tax work give a case their attention at
+            # once, so a street case is handled faster, not only more of them.
             o.handling_factor = 1.0 - p.street_refocus * e.refocus_handling_cut
-            staff(o, lv.street, dcap)
+            hire(o, lv.street, staff["street"][st] * share, dcap)
             self.streets.append(o)
         for d in range(self.n_districts):
-            dcap = float(self.district_capacity[d])
+            dcap = float(dcaps[d])
             for k in range(len(DEPARTMENTS)):
                 o = Department(self, Level.DISTRICT, d)
                 o.domain = k
-                o.capacity = lv.district.staff_per_unit * lv.district.cases_per_staff_day * dcap
-                staff(o, lv.district, dcap)
+                o.capacity = staff["district"][d] * lv.district.cases_per_staff_day * dcap * (1 - lv.district.other_duties_share)
+                hire(o, lv.district, staff["district"][d], dcap)
                 self.departments[(d, k)] = o
         self.city = CityCentre(self, Level.CITY)
-        self.city.capacity = lv.city.staff_per_unit * lv.city.cases_per_staff_day
-        staff(self.city, lv.city, 1.0)
+        self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - lv.city.other_duties_share)
+        hire(self.city, lv.city, float(staff["city"][0]), 1.0)
         self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city]
         self.n_mediators = sum(len(o.mediators) for o in self.communities + self.streets)
         self.busy_offices: set[int] = set()  # indices into self.offices with a non-empty queue
         for i, o in enumerate(self.offices):
             o.index = i
+        self.office_level = np.array([int(o.level) for o in self.offices], dtype=np.int64)
+        self.offered = np.zeros(len(self.offices))  # case capacity offered so far, per office
         self.total_capacity = float(sum(o.capacity for o in self.offices))
         joint = rng.random(self.n_communities) < p.red_property
         self.firms = [PropertyFirm(self, c, bool(joint[c])) for c in range(self.n_communities)]
@@ -187,7 +212,7 @@ class GovernanceModel(Model):
 
     def _build_channels(self) -> None:
         """Detection hazards and level-0 availability per grid (volunteers) and the arrival rates."""
-        p, e, g = self.spec.policy, self.spec.effects, self.spec.grid
+        p, e = self.spec.policy, self.spec.effects
         res = self.residents
         res_grid = self.building_grid[res.building]
         hours = np.bincount(res_grid[res.registered], minlength=self.n_grids) * p.party_member_hours_per_month
@@ -201,7 +226,7 @@ class GovernanceModel(Model):
         if n_gm > 0:
             for k in range(n_gm):
                 gid = (k * self.n_grids) // n_gm
-                self.grid_members.setdefault(gid, []).append(GridMember(self, gid, g.caseload_per_day))
+                self.grid_members.setdefault(gid, []).append(GridMember(self, gid))
         arrivals.build_rates(self)  # arrival rates per community and issue type (per day)
 
     # ------------------------------------------------------------------ the day
@@ -214,6 +239,7 @@ class GovernanceModel(Model):
             for k in self.rng.permutation(len(members)):
                 members[k].patrol()
         self.counts.capacity_offered += self.total_capacity
+        self.offered += [o.capacity + o.extra_capacity for o in self.offices]
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
         trust_daily(self)
@@ -232,6 +258,10 @@ class GovernanceModel(Model):
         """Every outcome now (after a run: the run's summary, equal to the time series' last row)."""
         return metrics.summarise(self)
 
+    def by_unit(self):
+        """One row per district and per street: capacity, utilisation, waiting and ladder counts (:func:`sim.units.by_unit`)."""
+        return units.by_unit(self)
+
     def timeseries(self):
         """One row per day (day 0 = the initial state) and one column per outcome."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
@@ -243,6 +273,19 @@ class GovernanceModel(Model):
         c = self.counts
         return c.arisen == c.settled_total + c.left_city + c.abandoned + c.open == (
             c.settled_total + c.left_city + c.abandoned + len(self.open_issues))
+
+
+def duty_shares(rng: np.random.Generator, level, n: int) -> np.ndarray:
+    """Each of ``n`` offices' share of staff time on duties other than cases (ODD §5, T14).
+
+    Drawn from Beta(mean × κ, (1 − mean) × κ) with the level's ``other_duties_share`` as mean and
+    ``duties_concentration`` as κ; κ = 0 (or a mean of 0) gives every office the mean.
+    """
+    mean, conc = level.other_duties_share, level.duties_concentration
+    a, b = mean * conc, (1 - mean) * conc
+    if not (a > 0 and b > 0):  # κ = 0, a mean of 0, or a product too small to draw from
+        return np.full(n, mean)
+    return np.clip(rng.beta(a, b, n), 0.0, 0.99)
 
 
 @contextmanager
@@ -278,9 +321,42 @@ def run_quietly(spec: ScenarioSpec, rng, days: int | None = None) -> GovernanceM
     return model
 
 
+@dataclass(frozen=True)
+class RunOutputs:
+    """What one run leaves behind once its model is released.
+
+    Attributes:
+        summary: Every outcome at the end of the run.
+        timeseries: One row per day (if asked for).
+        by_unit: Per district and street: staff, capacity, utilisation, waiting, ladder (if asked for).
+    """
+
+    summary: dict[str, float]
+    timeseries: pd.DataFrame | None = None
+    by_unit: pd.DataFrame | None = None
+
+
+def run_outputs(spec: ScenarioSpec, rng: int | np.random.Generator | np.random.SeedSequence | None = None,
+                days: int | None = None, *, timeseries: bool = False, by_unit: bool = False) -> RunOutputs:
+    """Run one scenario, read the outputs asked for, and release the model: the one way to run one scenario.
+
+    Args:
+        spec: The scenario.
+        rng: Seed (int, SeedSequence or Generator).
+        days: Days to run (default: ``spec.run.days``).
+        timeseries: Whether to keep the daily table.
+        by_unit: Whether to keep the per-district and per-street table.
+    """
+    model = run_quietly(spec, rng, days)
+    outputs = RunOutputs(model.summary(), model.timeseries() if timeseries else None,
+                         model.by_unit() if by_unit else None)
+    release(model)
+    return outputs
+
+
 def simulate(spec: ScenarioSpec, rng: int | np.random.Generator | np.random.SeedSequence | None = None,
              days: int | None = None, timeseries: bool = False):
-    """Run one scenario and return ``(summary, timeseries or None)``.
+    """Run one scenario and return ``(summary, timeseries or None)`` (see :func:`run_outputs`).
 
     Args:
         spec: The scenario.
@@ -288,10 +364,8 @@ def simulate(spec: ScenarioSpec, rng: int | np.random.Generator | np.random.Seed
         days: Days to run (default: ``spec.run.days``).
         timeseries: Whether to return the daily table too.
     """
-    model = run_quietly(spec, rng, days)
-    outputs = model.summary(), (model.timeseries() if timeseries else None)
-    release(model)
-    return outputs
+    out = run_outputs(spec, rng, days, timeseries=timeseries)
+    return out.summary, out.timeseries
 
 
 def release(model: GovernanceModel) -> None:

@@ -109,7 +109,7 @@ class PolicySpec(BaseModel):
     community_worker_professionalisation: float = L(
         0.3, ge=0.0, le=1.0, unit="intensity", label="Professional community workers",
         term="社工岗、动态薪酬",
-        cost=lambda s, c: (0.3 * s.costs.community_staff * s.levels.community.staff_per_unit * c.n_communities
+        cost=lambda s, c: (0.3 * s.costs.community_staff * float(c.staff(s.levels)["community"].sum())
                            * s.policy.community_worker_professionalisation),
         cost_note="+30 % on community workers' pay at full intensity",
         desc="Career posts and pay for community workers: higher mediator skill and less capacity lost "

@@ -97,7 +97,7 @@ class ScenarioSpec(_Frozen):
     @model_validator(mode="after")
     def _check_shocks(self) -> ScenarioSpec:
         for i, s in enumerate(self.shocks):
-            if s.district >= self.world.districts:
+            if self.world.districts is not None and s.district >= self.world.districts:
                 raise ValueError(f"shocks[{i}].district={s.district} but the city has {self.world.districts} districts")
         for i, e in enumerate(self.timeline):  # a timeline value must be valid for its key, checked at load
             section, name = e.key.split(".")
@@ -144,6 +144,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def _resolve(path: Path, depth: int = 0) -> dict[str, Any]:
     """Read a scenario file, following ``run.base`` to the file it varies."""
     data = _read_toml(path)
+    world = data.get("world")
+    if isinstance(world, dict) and isinstance(world.get("city_file"), str):
+        # a city file is named relative to the scenario file that names it (like run.base)
+        world["city_file"] = str((path.parent / world["city_file"]).resolve())
     run = data.get("run")
     base = run.get("base") if isinstance(run, dict) else None
     if base is None:
@@ -173,7 +177,33 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
         InputError: naming the file, the dotted key and what is allowed.
     """
     p = scenario_file(path)
-    return scenario_from_dict(_resolve(p), p)
+    return with_city_file(scenario_from_dict(_resolve(p), p), p)
+
+
+def with_city_file(spec: ScenarioSpec, label: str | Path) -> ScenarioSpec:
+    """Validate the scenario's city file now (not when a model is built) and take its population.
+
+    A scenario naming ``world.city_file`` gets the file's total population as ``world.population``,
+    so that everything reading the population (costs, tables, ``govsim validate``) sees the real
+    city. Without a city file the scenario is returned unchanged.
+
+    Raises:
+        InputError: A bad city file, in one line under ``world.city_file``.
+    """
+    if spec.world.city_file is None:
+        return spec
+    from govsim.sim.cityfile import load_city
+
+    try:
+        total = load_city(spec.world.city_file).total_population
+    except InputError as exc:
+        raise InputError(label, "world.city_file", str(exc)) from None
+    if total == spec.world.population:
+        return spec
+    try:
+        return spec.model_copy(update={"world": WorldSpec.model_validate({**spec.world.model_dump(), "population": total})})
+    except ValidationError as err:
+        raise from_validation_error(err, label) from None
 
 
 def parse_value(text: str) -> Any:
@@ -223,7 +253,7 @@ def apply_overrides(spec: ScenarioSpec, overrides: dict[str, Any], label: str = 
         if isinstance(node[last], dict) and not isinstance(value, dict):
             raise InputError(label, dotted, "is a table; name one of its keys: " + ", ".join(sorted(node[last])))
         node[last] = copy.deepcopy(value)
-    return scenario_from_dict(data, label)
+    return with_city_file(scenario_from_dict(data, label), label)
 
 
 def parse_set_options(items: list[str]) -> dict[str, Any]:

@@ -74,9 +74,21 @@ class WorldSpec(_Frozen):
     """The city: its administrative tree and its residents' dispositions."""
 
     population: int = F(20_000, unit="residents", ge=50, le=5_000_000, desc="Total residents of the city.")
-    districts: int = F(2, unit="count", ge=1, le=30, desc="Districts (区/县).")
-    streets_per_district: int = F(3, unit="count", ge=1, le=60, desc="Streets/towns (街道/乡镇) per district.")
-    communities_per_street: int = F(3, unit="count", ge=1, le=60, desc="Communities/villages (社区/村) per street.")
+    city_file: str | None = Field(
+        None, description="A city file (.csv or .toml, docs/city-files.md) listing the city's districts, streets and "
+        "communities with their populations; a relative path is read relative to the scenario file. Its total "
+        "population replaces world.population. Not together with the explicit counts below.")
+    districts: int | None = F(
+        None, unit="count", ge=1, le=30,
+        desc="Districts (区/县) of an explicit uniform tree; not given (the default): the tree is derived from the "
+        "population with the national ratios of T15 (≈ 7,500 residents per community, 12 communities per street, "
+        "8.5 streets per district).", source="T15: Ministry of Civil Affairs statistical bulletins (2014, 2015)")
+    streets_per_district: int | None = F(None, unit="count", ge=1, le=60,
+                                         desc="Streets/towns (街道/乡镇) per district of an explicit uniform tree "
+                                         "(not given: derived, T15 ≈ 8–9).")
+    communities_per_street: int | None = F(None, unit="count", ge=1, le=60,
+                                           desc="Communities/villages (社区/村) per street of an explicit uniform tree "
+                                           "(not given: derived, T15 ≈ 12).")
     households_per_grid: int = F(
         400, unit="households", ge=20, le=3000, desc="Households per grid (网格).",
         source="T7: 300–500 households per urban grid (Zhejiang 2020–2022)",
@@ -85,8 +97,8 @@ class WorldSpec(_Frozen):
     households_per_building: int = F(40, unit="households", ge=1, le=500, desc="Households per building (楼栋).")
     district_capacity: list[float] = Field(
         [1.1, 0.85],
-        description="Capacity multiplier of each district's offices (one value per district, or one value for all); "
-        "the seed stresses uneven capacity between places.",
+        description="Capacity multiplier of each district's offices, repeated over the districts in turn (one value "
+        "per district, or fewer to cycle); the seed stresses uneven capacity between places.",
         json_schema_extra={"unit": "multiplier", "range": "each 0.1–3.0"},
     )
     public_service_supply: float = F(
@@ -141,16 +153,21 @@ class WorldSpec(_Frozen):
     @model_validator(mode="after")
     def _check_capacity(self) -> WorldSpec:
         caps = self.district_capacity
-        if len(caps) not in (1, self.districts):
-            raise ValueError(f"district_capacity needs 1 or {self.districts} values (one per district), got {len(caps)}")
+        if not caps or (self.districts is not None and len(caps) > self.districts):
+            raise ValueError(f"district_capacity needs 1 to {self.districts or 30} values (one per district), "
+                             f"got {len(caps)}")
         if any(not (0.1 <= c <= 3.0) for c in caps):
             raise ValueError("each district_capacity value must be within 0.1–3.0")
+        counts = (self.districts, self.streets_per_district, self.communities_per_street)
+        if self.city_file is not None and any(c is not None for c in counts):
+            raise ValueError("give either city_file or the explicit counts (districts, streets_per_district, "
+                             "communities_per_street), not both")
         return self
 
     def capacity_of(self, district: int) -> float:
-        """Capacity multiplier of district ``district`` (0-based)."""
+        """Capacity multiplier of district ``district`` (0-based; the values repeat over the districts)."""
         caps = self.district_capacity
-        return caps[0] if len(caps) == 1 else caps[district]
+        return caps[district % len(caps)]
 
 
 class IssueTypeSpec(_Frozen):
@@ -217,13 +234,37 @@ class IssuesSpec(_Frozen):
         return getattr(self, name)
 
 
-class LevelSpec(_Frozen):
-    """One rung of the ladder: its handlers, capacity, handling time and settlement chances."""
+COMMUNITY_DUTIES = 0.7
+"""Mean share of community workers' time on duties other than cases (T14: administrative affairs ≈ 2/3)."""
+STREET_DUTIES = 0.6
+"""Mean share of street case staff's service time on duties other than cases (set so the baseline's street
+case capacity is busy, docs/calibration.md "Workload")."""
 
-    staff_per_unit: float = F(4.0, unit="staff", ge=0.0, le=500.0,
-                              desc="Handlers (mediators, workers, department staff) per office at this level.")
+
+class LevelSpec(_Frozen):
+    """One rung of the ladder: its handlers, their workload, handling time and settlement chances.
+
+    An office's staff is ``staff_per_unit + staff_per_10k × residents served / 10,000``
+    (:meth:`sim.city.City.staff`). Its case capacity is what their other duties leave:
+    ``staff × cases_per_staff_day × (1 − d)``, where the share ``d`` of working time spent on
+    other duties (tasks sent down from above, services, inspections, campaigns: 上面千条线，下面一根针)
+    is drawn once per office from a beta distribution with mean ``other_duties_share`` and
+    concentration ``duties_concentration`` (ODD §5; T14).
+    """
+
+    staff_per_unit: float = F(0.0, unit="staff", ge=0.0, le=500.0,
+                              desc="Fixed handlers per office at this level, added to the per-resident norm.")
+    staff_per_10k: float = F(0.0, unit="staff per 10,000 residents served", ge=0.0, le=500.0,
+                             desc="Staffing norm: handlers per 10,000 residents the office serves (a community its "
+                             "residents, a street its communities', a department its district's, the city everyone).")
     cases_per_staff_day: float = F(0.5, unit="cases per staff per day", ge=0.0, le=20.0,
-                                   desc="New cases one handler can take up per working day.")
+                                   desc="New cases one handler could take up per working day if cases were all they did.")
+    other_duties_share: float = F(0.0, unit="share of working time", ge=0.0, le=0.99,
+                                  desc="Mean share of the staff's working time spent on duties other than cases "
+                                  "(administrative tasks sent down from above, services, inspections, campaigns).")
+    duties_concentration: float = F(0.0, unit="beta concentration", ge=0.0, le=10_000.0,
+                                    desc="How alike offices' other-duties shares are: each office draws its share from "
+                                    "Beta(mean × κ, (1 − mean) × κ); 0 = every office has the mean share.")
     handling_days: float = F(3.0, unit="days", ge=0.0, le=120.0, desc="Mean days to handle a case once taken up.")
     skill: float = F(0.6, unit="0–1", ge=0.0, le=1.0, desc="Mean skill of this level's handlers.")
     settle_intercept: float = F(1.0, unit="logit", ge=-10.0, le=10.0,
@@ -237,15 +278,23 @@ def _default_levels() -> dict[str, LevelSpec]:
     return {
         # Level 0 capacity comes from building heads, residents' councils and party members (policy).
         # The community and street settle_intercept are calibrated (T1, docs/calibration.md).
+        # Staffing norms and workloads (T14, docs/calibration.md "Workload"): community workers 18 per
+        # 10,000 urban residents (the Ministry of Civil Affairs' 2021–2025 community-services plan),
+        # about two thirds of their time on administrative tasks and services (T14); street
+        # office staff 10 per 10,000 (≈ 90 for a street of 90,000; assumption), part of their time on
+        # economic tasks (policy.street_service_share) and most of the rest on other duties; departments
+        # and the city keep the per-resident staff of the first baseline.
         "self": LevelSpec(staff_per_unit=0.0, cases_per_staff_day=0.0, handling_days=2.0, skill=0.45,
                           settle_intercept=0.6, referral_days=1.0, patience_days=10.0),
-        "community": LevelSpec(staff_per_unit=5.0, cases_per_staff_day=0.8, handling_days=3.0, skill=0.6,
+        "community": LevelSpec(staff_per_10k=18.0, cases_per_staff_day=0.8, other_duties_share=COMMUNITY_DUTIES,
+                               duties_concentration=40.0, handling_days=3.0, skill=0.6,
                                settle_intercept=2.35, referral_days=3.0, patience_days=20.0),
-        "street": LevelSpec(staff_per_unit=8.0, cases_per_staff_day=0.6, handling_days=5.0, skill=0.65,
+        "street": LevelSpec(staff_per_10k=10.0, cases_per_staff_day=0.6, other_duties_share=STREET_DUTIES,
+                            duties_concentration=40.0, handling_days=5.0, skill=0.65,
                             settle_intercept=3.9, referral_days=7.0, patience_days=30.0),
-        "district": LevelSpec(staff_per_unit=3.0, cases_per_staff_day=0.8, handling_days=10.0, skill=0.7,
+        "district": LevelSpec(staff_per_10k=3.0, cases_per_staff_day=0.8, handling_days=10.0, skill=0.7,
                               settle_intercept=1.2, referral_days=10.0, patience_days=45.0),
-        "city": LevelSpec(staff_per_unit=10.0, cases_per_staff_day=0.5, handling_days=15.0, skill=0.7,
+        "city": LevelSpec(staff_per_10k=5.0, cases_per_staff_day=0.5, handling_days=15.0, skill=0.7,
                           settle_intercept=0.6, referral_days=0.0, patience_days=60.0),
     }
 
@@ -348,8 +397,6 @@ class GridSpec(_Frozen):
                                          desc="Households a grid member can visit in a day's patrol.")
     patrol_sensitivity: float = F(0.5, unit="probability", ge=0.0, le=1.0,
                                   desc="Chance a visit to a household with a latent issue finds it.")
-    caseload_per_day: float = F(3.0, unit="cases per day", ge=0.0, le=100.0,
-                                desc="Issues a grid member can take in per day (the rest wait).")
     on_the_spot_share: float = F(0.35, unit="share", ge=0.0, le=1.0,
                                  desc="Share of mild self-level issues a grid member settles on the spot.")
 
@@ -427,6 +474,8 @@ class ShockSpec(_Frozen):
     day: int = F(90, unit="day", ge=0, le=3650, desc="Day the shock starts.")
     duration_days: int = F(60, unit="days", ge=1, le=3650, desc="How long it lasts.")
     district: int = F(-1, unit="index", ge=-1, le=29, desc="District hit (0-based), or -1 for the whole city.")
+    community: int = F(-1, unit="index", ge=-1, le=49_999,
+                       desc="Community hit (0-based, numbered across the city), or -1 for the whole district or city.")
     types: list[IssueType] = Field(..., min_length=1, description="Issue types whose rates rise.")
     rate_multiplier: float = F(3.0, unit="multiplier", ge=0.0, le=100.0, desc="Multiplier on those rates.")
     severity_boost: float = F(0.2, unit="0–1", ge=0.0, le=1.0, desc="Added to the initial severity of those issues.")

@@ -115,15 +115,24 @@ def _capacity_range() -> tuple[float, float]:
 def scenario_dicts(draw: st.DrawFn, fast: dict | None = None) -> dict[str, Any]:
     """A valid scenario dict: every field drawn from its documented range (narrowed by ``fast``)."""
     d = draw(model_dicts(ScenarioSpec, "", fast))
-    districts = d["world"]["districts"]
+    fast_ = FAST if fast is None else fast
+    # the tree: derived from the population (one district, street and community at ≤ 3,000 residents
+    # here), or explicit counts
+    districts, n_comm = 1, max(1, round(d["world"]["population"] / 7_500))
+    if draw(st.booleans()):
+        counts = {k: draw(st.integers(*map(int, fast_.get(f"world.{k}", (1, 3)))))
+                  for k in ("districts", "streets_per_district", "communities_per_street")}
+        d["world"].update(counts)
+        districts = counts["districts"]
+        n_comm = districts * counts["streets_per_district"] * counts["communities_per_street"]
     lo, hi = _capacity_range()
     n_caps = draw(st.sampled_from([1, districts]))
     d["world"]["district_capacity"] = draw(st.lists(st.floats(lo, hi), min_size=n_caps, max_size=n_caps))
     shock = model_dicts(ShockSpec, "shocks.", fast).flatmap(
-        lambda s: st.builds(lambda types_, dist: {**s, "types": types_, "district": dist},
+        lambda s: st.builds(lambda types_, dist, comm: {**s, "types": types_, "district": dist, "community": comm},
                             st.lists(_scalar(get_args(ShockSpec.model_fields["types"].annotation)[0], None, None),
                                      min_size=1, max_size=3, unique=True),
-                            st.integers(-1, districts - 1)))
+                            st.integers(-1, districts - 1), st.integers(-1, n_comm - 1)))
     d["shocks"] = draw(st.lists(shock, max_size=2))
     entry = st.fixed_dictionaries({
         "day": st.integers(0, 60), "key": st.sampled_from(["policy.grassroots_corruption", "event.success"]),

@@ -167,7 +167,9 @@ high = 0.8
     street = ROOT / "scenarios" / "street_empowerment.toml"
     assert main(["compare", str(BASELINE), str(street), "--replicates", "3", "--days", "20", "--workers", "1",
                  "--set", "world.population=600", "--posterior", str(out), "--out", str(cmp_out), "-q"]) == 0
-    runs = pd.read_parquet(cmp_out / "runs.parquet")
+    from govsim.experiments.options import read_options
+
+    runs = read_options(cmp_out)[0]  # the comparison's runs by option name, with the draw each ran
     assert runs["draw"].tolist() == [0, 1, 2, 0, 1, 2]
     # replicate r runs draw r under both options: approval of the street (set by the drawn prior
     # offset, untouched in 20 days by cases) differs between draws and matches across options

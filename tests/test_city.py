@@ -43,9 +43,11 @@ def test_every_unit_has_a_parent_and_ranges_are_contiguous() -> None:
 
 
 def test_small_city_costs_the_buildings_it_builds() -> None:
-    # the bug this fixes: at 500 residents the model builds 18 buildings (one per grid at least) while
-    # the cost accounting counted ceil(households / 40) = 5
-    s = spec_of(500, **{"policy.building_heads": 1.0})
+    # the bug this fixed: with a fixed tree of 18 communities, 500 residents got 18 buildings (one per
+    # grid at least) while the cost accounting counted ceil(households / 40) = 5; the costs now count
+    # the buildings the model builds (with 18 communities given explicitly as well)
+    s = spec_of(500, **{"policy.building_heads": 1.0, "world.districts": 2, "world.streets_per_district": 3,
+                        "world.communities_per_street": 3})
     m = GovernanceModel(s, rng=1)
     assert m.n_buildings == 18
     assert LEVER_COSTS["building_heads"](s) == pytest.approx(0.3 * 18)
@@ -57,10 +59,10 @@ def test_costs_count_units_on_the_city() -> None:
     s = spec_of(20_000)
     city = City.from_world(s.world)
     lv, c = s.levels, s.costs
-    assert staff_cost(s) == pytest.approx(
-        c.community_staff * lv.community.staff_per_unit * city.n_communities
-        + c.street_staff * lv.street.staff_per_unit * city.n_streets
-        + c.department_staff * lv.district.staff_per_unit * 6 * city.n_districts + c.city_staff * lv.city.staff_per_unit)
+    per_10k = s.world.population / 10_000  # staff follow per-resident norms, so they add up over the units
+    assert staff_cost(s) == pytest.approx(per_10k * (
+        c.community_staff * lv.community.staff_per_10k + c.street_staff * lv.street.staff_per_10k
+        + c.department_staff * lv.district.staff_per_10k * 6 + c.city_staff * lv.city.staff_per_10k))
     assert lever_costs(s, city) == {n: lv_.yearly_cost(s, city) for n, lv_ in LEVERS.items()}
 
 

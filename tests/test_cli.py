@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,7 +23,8 @@ def test_run_writes_outputs(tmp_path, capsys):
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
     assert len(ts) == 41 and set(OUTCOME_NAMES) <= set(ts.columns)
     doc = json.loads((tmp_path / "summary.json").read_text())
-    assert set(doc) == {"outcomes", "scenario", "seed", "versions"}
+    assert set(doc) == {"outcomes", "outcome_meta", "scenario", "seed", "versions"}
+    assert doc["outcome_meta"]["share_left_city"]["better"] == "lower"
     assert doc["seed"] == 3 and doc["scenario"]["world"]["population"] == 2000
     assert doc["outcomes"]["issues_arisen"] == ts["issues_arisen"].iloc[-1]
     assert "share_left_city" in capsys.readouterr().out
@@ -59,7 +61,9 @@ def _bad(tmp_path, text: str) -> str:
         ("[world\npopulation = 3\n", "", "malformed TOML"),
         ("[frobnicate]\nx = 1\n", "frobnicate", "unknown key"),
         ("[[shocks]]\nname = 'x'\ntypes = ['floods']\n", "shocks.0.types.0", "land"),
-        ("[world]\ndistricts = 3\ndistrict_capacity = [1.0, 2.0]\n", "world", "one per district"),
+        ("[world]\ndistricts = 3\ndistrict_capacity = [1.0, 2.0, 1.0, 1.0]\n", "world", "one per district"),
+        ("[world]\ncity_file = \"no_such_city.csv\"\n", "world.city_file", "not found"),
+        ("[world]\ncity_file = \"c.csv\"\ndistricts = 2\n", "world", "not both"),
     ],
 )
 def test_bad_scenario_one_line_exit_2(tmp_path, capsys, content, key, words):
@@ -100,10 +104,12 @@ def test_out_that_is_a_file_is_refused_and_untouched(tmp_path, capsys):
     assert f.read_text() == "precious"
 
 
-def test_unwritable_out_folder(tmp_path, capsys):
+def test_unwritable_out_folder_is_an_environment_fault(tmp_path, capsys):
+    """A folder the machine refuses (permission, read-only) is not bad input: exit 1, one line."""
     target = unwritable_path(tmp_path)
-    assert main(["run", BASE, *SMALL, "--out", target]) == 2
-    assert "--out" in capsys.readouterr().err
+    assert main(["run", BASE, *SMALL, "--out", target]) == 1
+    err = capsys.readouterr().err
+    assert "--out" in err and err.count("\n") == 1
 
 
 def test_console_script_exit_status(tmp_path):
@@ -124,10 +130,12 @@ def test_compare_common_random_numbers(tmp_path, capsys):
     assert {"effect_size", "rank", "cost_effectiveness"} <= set(table.columns)
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64" in html and "share_left_city" in html
-    runs = pd.read_parquet(tmp_path / "runs.parquet")
-    assert len(runs) == 6
-    seeds = runs.groupby("scenario")["seed"].apply(list)
-    assert seeds["baseline"] == seeds["street_empowerment"]  # same seeds for every scenario
+    runs = pd.read_parquet(tmp_path / "runs.parquet")  # a sweep folder: one row per run, the option's file
+    assert len(runs) == 6 and (runs["status"] == "ok").all()
+    assert sorted(runs["scenario"].map(lambda p: Path(p).stem).unique()) == ["baseline", "street_empowerment"]
+    reps = runs.groupby("scenario")["replicate"].apply(list)
+    assert reps.iloc[0] == reps.iloc[1] == [0, 1, 2]  # the same replicate seeds for every scenario
+    assert (runs["root_seed"] == 20261129).all()
     base_rows = table[table.scenario == "baseline"]
     assert (base_rows["diff"] == 0).all()
 
@@ -141,7 +149,8 @@ def test_demo_the_readme_main_job(tmp_path, capsys):
     assert (tmp_path / "baseline" / "timeseries.parquet").exists()
     assert (tmp_path / "baseline" / "ladder.png").stat().st_size > 10_000
     runs = pd.read_parquet(tmp_path / "compare" / "runs.parquet")
-    assert sorted(set(runs["scenario"])) == ["baseline", "building_heads", "fengqiao_full", "street_empowerment"]
+    assert sorted(set(runs["scenario"].map(lambda p: Path(p).stem))) == [
+        "baseline", "building_heads", "fengqiao_full", "street_empowerment"]
     report = tmp_path / "compare" / "report.html"
     assert report.exists()
     assert out.strip().splitlines()[-1] == f"report: {report}"

@@ -416,3 +416,28 @@ def test_ctrl_c_saves_finished_runs_and_resume_completes(tmp_path):
         saved.drop(columns="wall_s"),
         runs[runs["run_id"].isin(saved["run_id"])].reset_index(drop=True).drop(columns="wall_s"),
     )
+
+
+def test_a_pool_that_broke_between_waits_refuses_work_and_a_new_pool_takes_it(tmp_path, monkeypatch):
+    """A worker dying between two waits breaks the pool before `submit`: the refused runs go to a new pool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from govsim.experiments.executors import ExecutorFactory
+
+    exp = toy(tmp_path, design="lhs", samples=6, replicates=2)
+    reference = read_runs(run_sweep(exp, tmp_path / "ref", executor="serial"))
+    real_create = ExecutorFactory.create
+    created = {"n": 0}
+
+    class Broken:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("a child process terminated abruptly")
+
+    def create(self):
+        created["n"] += 1
+        return Broken() if created["n"] == 1 else real_create(self)
+
+    monkeypatch.setattr(ExecutorFactory, "create", create)
+    runs = read_runs(run_sweep(exp, tmp_path / "out", executor="serial"))
+    assert created["n"] == 2 and (runs["status"] == "ok").all()
+    pd.testing.assert_frame_equal(runs.drop(columns="wall_s"), reference.drop(columns="wall_s"))

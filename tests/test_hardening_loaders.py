@@ -94,6 +94,9 @@ def _absolute_refs(doc: dict, base: Path) -> dict:
     run = doc.get("run")
     if isinstance(run, dict) and isinstance(run.get("base"), str):
         run["base"] = str((base / run["base"]).resolve())
+    world = doc.get("world")
+    if isinstance(world, dict) and isinstance(world.get("city_file"), str):
+        world["city_file"] = str((base / world["city_file"]).resolve())
     return doc
 
 

@@ -105,7 +105,8 @@ def test_world_tree_sizes():
     assert m.community_size.sum() == 3000
     assert len(m.departments) == 3 * 6
     # capacities differ by district when the scenario says so
-    spec2 = small(**{"world.district_capacity": [1.5, 0.5]})
+    spec2 = small(**{"world.districts": 2, "world.district_capacity": [1.5, 0.5],
+                     "levels.community.duties_concentration": 0.0})
     m2 = GovernanceModel(spec2, rng=1)
     caps = {o.district: o.capacity for o in m2.communities}
     assert caps[0] == pytest.approx(3 * caps[1])

@@ -175,6 +175,8 @@ def test_installed_wheel_runs_bundled_scenarios_and_lists_dashboard_presets(tmp_
         assert f"govsim/_bundled/scenarios/{name}.toml" in names
     for p in (ROOT / "experiments").glob("*.toml"):
         assert f"govsim/_bundled/experiments/{p.name}" in names
+    for p in (ROOT / "scenarios" / "cities").glob("*.*"):  # city files, named relative to their scenarios
+        assert f"govsim/_bundled/scenarios/cities/{p.name}" in names
     assert {"govsim/py.typed", "govsim/sim/py.typed", "govsim/api.py", "govsim/sim/catalog.py",
             "govsim/experiments/runner.py", "govsim/analysis/figures.py"} <= names
     assert not any(n.startswith(("scenarios/", "tests/", "docs/", "sim/", "experiments/", "analysis/"))
@@ -190,11 +192,12 @@ def test_installed_wheel_runs_bundled_scenarios_and_lists_dashboard_presets(tmp_
         import govsim, govsim.sim, govsim.sim.catalog
         from govsim.sim.app import presets
         spec = govsim.load_scenario("fengqiao_full")          # follows run.base inside the bundled copy
+        city = govsim.load_scenario("zhuji").world.city_file  # a city file beside the bundled scenario
         exp = govsim.load_experiment("morris_screening")      # ../scenarios/baseline.toml inside the bundle
         print(json.dumps({
             "prefix": sys.prefix, "govsim": govsim.__file__, "sim": govsim.sim.__file__,
             "data_dir": str(govsim.data_dir()), "experiment_scenario": str(exp.scenario_path),
-            "fengqiao_empowerment": spec.policy.street_empowerment,
+            "fengqiao_empowerment": spec.policy.street_empowerment, "city_file": city,
             "presets": {k: str(v) for k, v in presets().items()},
         }))
     """)
@@ -206,6 +209,7 @@ def test_installed_wheel_runs_bundled_scenarios_and_lists_dashboard_presets(tmp_
     assert Path(got["data_dir"]) == home / "_bundled"
     assert Path(got["experiment_scenario"]) == home / "_bundled" / "scenarios" / "baseline.toml"
     assert got["fengqiao_empowerment"] == 0.8
+    assert Path(got["city_file"]) == home / "_bundled" / "scenarios" / "cities" / "zhuji.csv"
     assert list(got["presets"])[0] == "baseline" and sorted(got["presets"]) == scenarios
     assert all(Path(p).parent == home / "_bundled" / "scenarios" for p in got["presets"].values())
 

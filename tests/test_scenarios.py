@@ -30,12 +30,14 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "smart_governance": ("policy.data_sharing", "policy.early_warning"),
     "hotline_response": ("policy.hotline_response",),
     "fengqiao_full": ("policy.*",),
-    "austerity": ("levels.*.staff_per_unit", "policy.grid_members_per_10k"),
+    "austerity": ("levels.*.staff_per_10k", "policy.grid_members_per_10k"),
     "corruption_scandal": ("policy.grassroots_corruption",),
     "demolition_shock": ("shocks",),
     "tacitus_trap": ("world.initial_trust_mean", "policy.grassroots_corruption"),
     "scandal_and_cleanup": ("timeline",),
     "phased_fengqiao": ("timeline",),
+    "zhuji": ("world.city_file", "world.population"),
+    "dongcheng": ("world.city_file", "world.population"),
 }
 
 
@@ -81,10 +83,10 @@ def test_scenario_contract(path):
     assert m.counts.arisen > 0
 
 
-def test_demolition_shock_hits_one_district_with_land_and_property():
+def test_demolition_shock_hits_one_community_with_land_and_property():
     shocks = load_scenario(ROOT / "scenarios" / "demolition_shock.toml").shocks
     assert len(shocks) == 1
-    assert set(shocks[0].types) == {"land", "property"} and shocks[0].district >= 0
+    assert set(shocks[0].types) == {"land", "property"} and shocks[0].community >= 0
 
 
 # --------------------------------------------------------------------------- one baseline

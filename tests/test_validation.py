@@ -26,9 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml")
 EXPERIMENT = load_experiment(ROOT / "experiments" / "calibrate_baseline.toml")
 
-MET = {"T1", "T4", "T6_family", "T6_neighbour", "T8_items", "T10_street", "T10_district",
+MET = {"T2", "T4", "T5", "T6_family", "T6_neighbour", "T8_items", "T8_closed", "T10_street", "T10_district",
        "T10_gradient"}
-"""Targets docs/calibration.md says the calibrated baseline meets (mean over replicates within the interval)."""
+"""Targets docs/calibration.md says the calibrated baseline meets (mean over replicates within the interval).
+
+T1 (mediation success 96–98 %) was met before case capacity bound; with queues it is narrowly missed
+(≈ 95.3 %) and, as the issue asks, not re-tuned (docs/calibration.md, "Workload")."""
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +106,12 @@ def test_an_intermediate_whistle_rate_is_healthiest_where_department_capacity_bi
     unsolved (left the city or given up) than both, by one-sided paired t-tests over 24 common seeds,
     p < 0.01 each (docs/calibration.md, "Validation").
     """
-    world = apply_overrides(BASELINE, {"world.population": 50_000, "levels.district.cases_per_staff_day": 0.5})
+    # departments staffed at 0.9 per 10,000 residents (three quarters of the first baseline's
+    # 50,000-resident city, 2 districts × 3 staff per department): with streets' case capacity now
+    # binding too, the pattern needs departments whose capacity binds (at 1.2 whistling every case is no
+    # worse than 0.75; at 0.6 and below no whistles is best: docs/calibration.md, "Validation")
+    world = apply_overrides(BASELINE, {"world.population": 50_000, "levels.district.cases_per_staff_day": 0.5,
+                                       "levels.district.staff_per_10k": 0.9})
     rates = {"none": 0.0, "intermediate": 0.75, "all": 1.0}
     specs = [apply_overrides(world, {"departments.whistle_propensity": w, "run.name": name})
              for name, w in rates.items()]

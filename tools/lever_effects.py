@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from govsim.analysis.compare import t_interval  # noqa: E402
+from govsim.experiments.options import replicate_seeds  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from govsim.comparison import replicate_seeds  # noqa: E402
 from tests import test_levers as T  # noqa: E402
 
 

@@ -1,6 +1,7 @@
 """The calibrated baseline's report: target-vs-model table and validation figures for docs/calibration.md.
 
-``python -m govsim.calibrate [CALIBRATION_DIR]`` runs the baseline and the validation sweeps and writes
+A developer script (it writes into the clone): ``python tools/calibration_figures.py [CALIBRATION_DIR]``
+runs the baseline and the validation sweeps and writes
 ``docs/img/calibration_*.png`` and ``docs/img/validation_*.png`` and prints the target table (Markdown).
 Figure functions take a DataFrame and return a matplotlib ``Figure`` (object API).
 """
@@ -117,7 +118,7 @@ WHISTLE_RATES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 
 def whistle_figure(base, img: Path, replicates: int = 20) -> pd.DataFrame:
     """Sweep the whistle rate at three department capacities; save ``validation_whistle.png``."""
-    from govsim.comparison import replicate_seeds, run_replicates
+    from govsim.experiments.options import replicate_seeds, run_replicates
     from govsim.sim import apply_overrides
 
     specs, labels = [], []
@@ -137,8 +138,8 @@ def whistle_figure(base, img: Path, replicates: int = 20) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     """Write the docs figures and print the target table of the calibrated baseline."""
-    from govsim.comparison import replicate_seeds, run_replicates
     from govsim.experiments.calibrate import check_targets
+    from govsim.experiments.options import replicate_seeds, run_replicates
     from govsim.experiments.spec import load_experiment
     from govsim.sim import apply_overrides, load_scenario
 
