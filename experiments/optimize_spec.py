@@ -279,12 +279,14 @@ def parse_optimize(data: dict[str, Any], file: Path | str = "<optimize>", raw: s
 
 
 def load_optimize(path: str | Path, *, check: bool = True) -> OptimizeSpec:
-    """Read, validate and (with ``check``) check an optimisation file against its model and scenario.
+    """Read, validate and (with ``check``) check an optimisation file (or a bundled one by name: ``"best_package"``).
 
     Raises:
         InputError: One line naming the file, the dotted key and what is allowed.
     """
-    path = Path(path)
+    from govsim.sim.catalog import experiment_file
+
+    path = experiment_file(path)  # a file that exists, else a bundled experiment file of that name
     raw, data = read_toml_file(path)
     spec = parse_optimize(data, path, raw)
     if check:

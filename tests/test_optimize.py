@@ -367,3 +367,11 @@ def test_the_api_runs_a_study_with_changes(tmp_path):
     res = read_optimize(tmp_path / "api")
     assert len(res["history"]) == 1 and len(front) == len(res["pareto"])
     assert (tmp_path / "api" / "report.html").is_file()
+
+
+def test_a_bundled_study_is_found_by_name():
+    """``govsim optimize best_package`` finds the bundled file, like every other verb."""
+    from govsim.experiments.optimize_spec import load_optimize
+
+    spec = load_optimize("best_package", check=False)
+    assert spec.path is not None and spec.path.name == "best_package.toml"
