@@ -127,7 +127,8 @@ def test_processes_executor_gives_the_serial_front(tmp_path):
 def _all_runs(folder: Path) -> pd.DataFrame:
     parts = []
     for d in sorted((folder / "evals").iterdir()):
-        if d.is_dir():
+        # a generation the kill caught before its first flushed run has a folder but no runs yet
+        if d.is_dir() and ((d / "runs.parquet").exists() or list((d / "parts").glob("*.parquet"))):
             parts.append(read_runs(d).assign(batch=d.name))
     return pd.concat(parts, ignore_index=True)
 
