@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from govsim.experiments.fileio import read_posterior  # noqa: F401 - the calibration folder's reader, kept importable here
 from govsim.experiments.spec import ExperimentSpec, TargetSpec, load_experiment, parse_experiment
+from govsim.experiments.store import existing_study
 from govsim.sim.errors import InputError
 
 FORMAT = "govsim-calibration/1"
@@ -245,15 +246,7 @@ def calibrate(spec_or_path: ExperimentSpec | str | Path, out: str | Path, execut
     folder.mkdir(parents=True, exist_ok=True)
     meta_path = folder / "calibration.json"
     fingerprint = spec.content_hash()
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("fingerprint") != fingerprint:
-            raise InputError(meta_path, "fingerprint", "the folder holds a different calibration; use another folder")
-        if not resume:
-            raise InputError(folder, "", "the folder holds a calibration; pass --resume to continue it, or choose "
-                                         "an empty folder")
-    elif any(folder.iterdir()):
-        raise InputError(folder, "", "the folder is not empty and holds no calibration.json; choose an empty folder")
+    existing_study(folder, meta_path.name, fingerprint, resume, "calibration")
     meta = {"format": FORMAT, "fingerprint": fingerprint, "experiment_raw": spec.raw,
             "experiment_file": str(spec.path) if spec.path else None, "method": cal.method,
             "parameters": prior.names, "generations": []}

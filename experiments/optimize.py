@@ -332,7 +332,7 @@ def optimize(spec_or_path: OptimizeSpec | str | Path, out: str | Path, executor:
         InputError: A bad file, or a folder that holds something else.
     """
     from govsim.experiments.fileio import atomic_write_json
-    from govsim.experiments.store import FolderLock
+    from govsim.experiments.store import FolderLock, existing_study
 
     spec = spec_or_path if isinstance(spec_or_path, OptimizeSpec) else load_optimize(spec_or_path)
     folder = Path(out)
@@ -340,17 +340,9 @@ def optimize(spec_or_path: OptimizeSpec | str | Path, out: str | Path, executor:
     with FolderLock(folder):
         meta_path = folder / "optimize.json"
         fingerprint = spec.content_hash()
-        others = [p.name for p in folder.iterdir() if p.name != ".lock"]
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("fingerprint") != fingerprint:
-                raise InputError(meta_path, "fingerprint", "the folder holds a different search; use another folder")
-            if not resume:
-                raise InputError(folder, "", "the folder holds a search; pass --resume to continue it, or choose "
-                                             "an empty folder")
+        meta = existing_study(folder, meta_path.name, fingerprint, resume, "search", ignore=(".lock",))
+        if meta is not None:
             meta["resumed"] = [*meta.get("resumed", []), _now()]
-        elif others:
-            raise InputError(folder, "", "the folder is not empty and holds no optimize.json; choose an empty folder")
         else:
             from govsim.experiments.fileio import versions
 

@@ -15,9 +15,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from govsim.experiments.spec import GOVSIM, ExperimentSpec, ParameterSpec, check_experiment, parse_experiment
+from govsim.experiments.spec import (
+    GOVSIM,
+    ExperimentSpec,
+    ParameterSpec,
+    StudyFile,
+    check_experiment,
+    parse_experiment,
+)
 from govsim.sim.errors import InputError, read_toml_file
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ALGORITHMS: tuple[str, ...] = ("nsga2", "nsga3")
 ROBUSTNESS: tuple[str, ...] = ("mean", "p90", "regret", "satisficing")
@@ -148,7 +155,7 @@ class SearchTable(BaseModel):
     reference_point: list[float] | None = None
 
 
-class OptimizeSpec(BaseModel):
+class OptimizeSpec(StudyFile):
     """A whole optimisation file, validated.
 
     Attributes:
@@ -175,9 +182,6 @@ class OptimizeSpec(BaseModel):
     uncertainties: UncertaintyTable | None = None
     search: SearchTable = Field(default_factory=SearchTable)
     options: dict[str, str] = Field(default_factory=dict)
-
-    _path: Path | None = PrivateAttr(default=None)
-    _raw: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _consistent(self) -> OptimizeSpec:
@@ -207,21 +211,6 @@ class OptimizeSpec(BaseModel):
         if rp is not None and len(rp) != len(self.objectives):
             raise ValueError(f"search.reference_point needs {len(self.objectives)} numbers, one per objective")
         return self
-
-    @property
-    def path(self) -> Path | None:
-        """The file, when loaded from one."""
-        return self._path
-
-    @property
-    def raw(self) -> str:
-        """The file's raw text."""
-        return self._raw
-
-    @property
-    def base_dir(self) -> Path:
-        """The folder relative paths are resolved against."""
-        return self._path.parent if self._path is not None else Path.cwd()
 
     @property
     def scenario_path(self) -> Path | None:
@@ -279,12 +268,14 @@ def parse_optimize(data: dict[str, Any], file: Path | str = "<optimize>", raw: s
 
 
 def load_optimize(path: str | Path, *, check: bool = True) -> OptimizeSpec:
-    """Read, validate and (with ``check``) check an optimisation file against its model and scenario.
+    """Read, validate and (with ``check``) check an optimisation file (or a bundled one by name: ``"best_package"``).
 
     Raises:
         InputError: One line naming the file, the dotted key and what is allowed.
     """
-    path = Path(path)
+    from govsim.sim.catalog import experiment_file
+
+    path = experiment_file(path)  # a file that exists, else a bundled experiment file of that name
     raw, data = read_toml_file(path)
     spec = parse_optimize(data, path, raw)
     if check:

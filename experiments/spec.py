@@ -338,7 +338,29 @@ class TargetSpec(BaseModel):
         return self
 
 
-class ExperimentSpec(BaseModel):
+class StudyFile(BaseModel):
+    """What experiment and optimisation files share: the file they came from and its text."""
+
+    _path: Path | None = PrivateAttr(default=None)
+    _raw: str = PrivateAttr(default="")
+
+    @property
+    def path(self) -> Path | None:
+        """The file, when loaded from one."""
+        return self._path
+
+    @property
+    def raw(self) -> str:
+        """The file's raw text."""
+        return self._raw
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the file are resolved against."""
+        return self._path.parent if self._path is not None else Path.cwd()
+
+
+class ExperimentSpec(StudyFile):
     """A whole experiment file, validated.
 
     Attributes:
@@ -355,9 +377,6 @@ class ExperimentSpec(BaseModel):
     calibration: CalibrationTable | None = None
     targets: dict[str, TargetSpec] = Field(default_factory=dict)
 
-    _path: Path | None = PrivateAttr(default=None)
-    _raw: str = PrivateAttr(default="")
-
     @model_validator(mode="after")
     def _no_overlap(self) -> ExperimentSpec:
         both = sorted(set(self.parameters) & set(self.fixed))
@@ -369,24 +388,9 @@ class ExperimentSpec(BaseModel):
 
     # --- derived -----------------------------------------------------------------------------
     @property
-    def path(self) -> Path | None:
-        """The experiment file, when loaded from one."""
-        return self._path
-
-    @property
-    def raw(self) -> str:
-        """The experiment file's raw text."""
-        return self._raw
-
-    @property
     def names(self) -> list[str]:
         """Varied parameter names (dotted paths) in file order."""
         return list(self.parameters)
-
-    @property
-    def base_dir(self) -> Path:
-        """The folder relative paths in the file are resolved against."""
-        return self._path.parent if self._path is not None else Path.cwd()
 
     @property
     def scenario_path(self) -> Path | None:
@@ -447,7 +451,7 @@ def _input_error_from(err: ValidationError, file: Path | str) -> InputError:
     return InputError(file, _dotted(tuple(loc)), from_validation_error(err, file).allowed)
 
 
-def validate_file_spec[S: BaseModel](model: type[S], data: dict[str, Any], file: Path | str, raw: str = "") -> S:
+def validate_file_spec[S: StudyFile](model: type[S], data: dict[str, Any], file: Path | str, raw: str = "") -> S:
     """Validate a parsed TOML dict into ``model`` and remember the file it came from and its text.
 
     Experiment and optimisation files share this: ``file`` in angle brackets (``"<experiment>"``) is

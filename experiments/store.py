@@ -353,6 +353,35 @@ def _merge_into(tmp: Path, ranges: list[tuple[Path, int, int]], in_schema: pa.Sc
                 writer.write_table(table.select(out_schema.names).cast(out_schema))
 
 
+def existing_study(folder: Path, meta_name: str, fingerprint: str, resume: bool, what: str,
+                   ignore: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The metadata of the study ``folder`` already holds (when resuming it), or ``None`` for an empty folder.
+
+    Calibrations and optimisation searches keep a ``meta_name`` file with their study's fingerprint:
+    a folder holding another study, a study without ``resume``, or other files is refused in one line.
+
+    Args:
+        folder: The results folder (exists).
+        meta_name: The study's metadata file in it (``calibration.json``, ``optimize.json``).
+        fingerprint: The study's content hash.
+        resume: Whether the caller continues an interrupted study.
+        what: The study's name in messages ("calibration", "search").
+        ignore: Entries that do not make the folder count as used (the caller's own lock).
+    """
+    meta_path = folder / meta_name
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("fingerprint") != fingerprint:
+            raise InputError(meta_path, "fingerprint", f"the folder holds a different {what}; use another folder")
+        if not resume:
+            raise InputError(folder, "", f"the folder holds a {what}; pass --resume to continue it, or choose "
+                                         "an empty folder")
+        return meta
+    if any(p.name not in ignore for p in folder.iterdir()):
+        raise InputError(folder, "", f"the folder is not empty and holds no {meta_name}; choose an empty folder")
+    return None
+
+
 def read_runs(out: str | Path) -> pd.DataFrame:
     """Read a sweep's runs table, sorted by ``run_id``.
 

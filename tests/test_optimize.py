@@ -127,7 +127,8 @@ def test_processes_executor_gives_the_serial_front(tmp_path):
 def _all_runs(folder: Path) -> pd.DataFrame:
     parts = []
     for d in sorted((folder / "evals").iterdir()):
-        if d.is_dir():
+        # a generation the kill caught before its first flushed run has a folder but no runs yet
+        if d.is_dir() and ((d / "runs.parquet").exists() or list((d / "parts").glob("*.parquet"))):
             parts.append(read_runs(d).assign(batch=d.name))
     return pd.concat(parts, ignore_index=True)
 
@@ -367,3 +368,11 @@ def test_the_api_runs_a_study_with_changes(tmp_path):
     res = read_optimize(tmp_path / "api")
     assert len(res["history"]) == 1 and len(front) == len(res["pareto"])
     assert (tmp_path / "api" / "report.html").is_file()
+
+
+def test_a_bundled_study_is_found_by_name():
+    """``govsim optimize best_package`` finds the bundled file, like every other verb."""
+    from govsim.experiments.optimize_spec import load_optimize
+
+    spec = load_optimize("best_package", check=False)
+    assert spec.path is not None and spec.path.name == "best_package.toml"

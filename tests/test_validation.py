@@ -26,12 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml")
 EXPERIMENT = load_experiment(ROOT / "experiments" / "calibrate_baseline.toml")
 
-MET = {"T2", "T4", "T5", "T6_family", "T6_neighbour", "T8_items", "T8_closed", "T10_street", "T10_district",
+MET = {"T1", "T2", "T4", "T5", "T6_family", "T8_items", "T8_closed", "T10_street", "T10_district",
        "T10_gradient"}
 """Targets docs/calibration.md says the calibrated baseline meets (mean over replicates within the interval).
 
-T1 (mediation success 96–98 %) was met before case capacity bound; with queues it is narrowly missed
-(≈ 95.3 %) and, as the issue asks, not re-tuned (docs/calibration.md, "Workload")."""
+T6_neighbour (21–23 % of mediation cases, interval 0.20–0.24) is narrowly missed (0.242) on the
+capacity model with the one seed convention, and, as the issues ask, not re-tuned
+(docs/calibration.md)."""
 
 
 @pytest.fixture(scope="module")
