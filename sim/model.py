@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from govsim.sim import arrivals, metrics, units
+from govsim.sim import arrivals, metrics, timeline, units
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -47,6 +47,8 @@ from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (S
 from govsim.sim.residents import ResidentTable, init_approval
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
 from govsim.sim.timers import CaseCalendar
+from govsim.sim.trust import TrustDynamics
+from govsim.sim.trust import daily as trust_daily
 from mesa import DataCollector, Model
 
 
@@ -76,6 +78,7 @@ class GovernanceModel(Model):
         self._build_offices()
         self._build_channels()
         self.programmes = Programmes(self)
+        timeline.schedule(self)
         self.datacollector = DataCollector(model_reporters=metrics.model_reporters())
         self.datacollector.collect(self)
 
@@ -126,6 +129,7 @@ class GovernanceModel(Model):
         self.yearly_cost = yearly_cost(s, city)
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
         init_approval(self, trust)
+        self.trust_dynamics = TrustDynamics(self)
 
     def _build_offices(self) -> None:
         """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
@@ -238,6 +242,7 @@ class GovernanceModel(Model):
         self.offered += [o.capacity + o.extra_capacity for o in self.offices]
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
+        trust_daily(self)
         self.datacollector.collect(self)
 
     def arise_one(self, kind: int, resident: int, extra_severity: float = 0.0) -> Issue:
