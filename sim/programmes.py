@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from govsim.sim import arrivals
 from govsim.sim.agents import RiskShock
-from govsim.sim.residents import lose_trust
+from govsim.sim.levels import Level
+from govsim.sim.residents import evaluate, lose_trust
 from mesa.time import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,8 +123,12 @@ class Programmes:
         p, e = m.spec.policy, m.spec.effects
         rate = e.routine_contacts_per_year * 30.0 / 365.0 * p.grassroots_corruption
         n = int(self.contact_rng.poisson(m.population * rate))
-        for r in self.contact_rng.integers(0, m.population, n):
+        who = self.contact_rng.integers(0, m.population, n)
+        where = self.contact_rng.choice(3, n, p=m.spec.approval.routine_shares) + Level.COMMUNITY
+        for r, level in zip(who, where, strict=True):
             lose_trust(m, int(r), e.corruption_trust_hit)
+            # approval blames the office where it happened (ODD §7.24)
+            evaluate(m, int(r), Level(int(level)), False, e.corruption_trust_hit)
 
     def start_secretary_project(self) -> None:
         """A secretary project targets the community with most open issues per resident."""
