@@ -70,3 +70,32 @@ class ApprovalSpec(_Frozen):
         if len(v) != 3 or any(x < 0 for x in v) or abs(sum(v) - 1.0) > 1e-6:
             raise ValueError("needs 3 shares (community, street, district) that sum to 1")
         return v
+
+
+class ParticipationSpec(_Frozen):
+    """Participation's feedback: activities taken up by the willing, party members' example, collective action."""
+
+    feedback: bool = F(True, unit="switch",
+                       desc="Whether participation feeds back on itself (activities attended by the willing, "
+                       "party members' example, successful collective action); off: the closed form of ODD §7.18 "
+                       "with activities reinforcing everyone they reach.")
+    example_per_month: float = F(0.1, unit="per contact per month", ge=0.0, le=1.0,
+                                 desc="Chance a month that each household and building contact of a registered "
+                                 "party member is drawn in by their example (assumption, 0.05–0.3; T13: 2–3 "
+                                 "organised activities a month).")
+    collective_types: list[str] = F(["neighbour", "property", "environment", "land"], unit="issue types",
+                                    desc="Issue types that involve several households: their satisfying settlement "
+                                    "is a successful collective action for the resident's building contacts.")
+    collective_share: float = F(0.5, unit="share", ge=0.0, le=1.0,
+                                desc="Reinforcement of each building contact of a successful collective action, as a "
+                                "share of world.participation_reinforcement (assumption, 0.25–1).")
+    update_days: int = F(7, unit="days", ge=1, le=90, desc="Days between batched reinforcements.")
+
+    @field_validator("collective_types")
+    @classmethod
+    def _known_types(cls, v: list[str]) -> list[str]:
+        known = ("neighbour", "family", "property", "labour", "environment", "land", "public_service")
+        bad = [t for t in v if t not in known]
+        if bad:
+            raise ValueError(f"unknown issue types {bad}; known: {', '.join(known)}")
+        return v

@@ -45,6 +45,8 @@ from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
 from govsim.sim.neighbourhoods import community_effects
+from govsim.sim.participation import Participation
+from govsim.sim.participation import daily as participation_daily
 from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (SecretaryProject: compatibility)
 from govsim.sim.residents import ResidentTable
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
@@ -132,6 +134,7 @@ class GovernanceModel(Model):
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
         self.trust_dynamics = TrustDynamics(self)
         self.approval = Approval(self)  # uses the trust network's contacts
+        self.participation = Participation(self)
 
     def _build_offices(self) -> None:
         """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
@@ -246,6 +249,7 @@ class GovernanceModel(Model):
             self.offices[i].take_up_cases()
         trust_daily(self)
         approval_daily(self)
+        participation_daily(self)
         self.datacollector.collect(self)
 
     def arise_one(self, kind: int, resident: int, extra_severity: float = 0.0) -> Issue:

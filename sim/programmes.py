@@ -107,6 +107,7 @@ class Programmes:
         n = int(m.rng.binomial(m.population, min(1.0, self.activity_reach)))
         if n:
             idx = np.unique(m.rng.integers(0, m.population, n))
+            idx = m.participation.attendees(idx, m.time)  # only the willing come (ODD §7.18)
             m.residents.reinforce_many(idx, m.spec.world.participation_reinforcement * 0.5, m.time)
 
     def routine_contacts(self) -> None:

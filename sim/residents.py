@@ -105,6 +105,18 @@ class ResidentTable:
         self.q_sum += float((q_new - self.q[idx]).sum())
         self.q[idx] = q_new
 
+    def reinforce_counts(self, idx: np.ndarray, share: float, now: float) -> None:
+        """Reinforce residents ``idx`` (repeats allowed): c reinforcements leave (1 − share)^c of the gap to 1."""
+        if len(idx) == 0:
+            return
+        who, c = np.unique(idx, return_counts=True)
+        e = math.exp(-self.decay * now)
+        p = self.floor + self.q[who] * e
+        p_new = 1.0 - (1.0 - p) * (1.0 - share) ** c
+        q_new = (p_new - self.floor) / e
+        self.q_sum += float((q_new - self.q[who]).sum())
+        self.q[who] = q_new
+
 
 def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: float = 1.0) -> None:
     """Resident ``r``'s experience with ``level`` moves their (and their contacts') approval of it: :meth:`sim.approval.Approval.evaluate`."""
