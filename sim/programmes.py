@@ -75,7 +75,7 @@ class Programmes:
         self.activity_reach = reach
         if reach > 0:
             model.schedule_recurring(self.organised_activities, Schedule(interval=30, start=29.75))
-        self.contact_rng = None
+        self.contact_rng = self.office_rng = None
         if p.grassroots_corruption > 0:
             self.ensure_routine_contacts()
         if p.secretary_projects > 0:
@@ -96,6 +96,7 @@ class Programmes:
         # who has a corrupt contact comes from a child stream (spawning draws nothing from model.rng),
         # so the corruption level shifts fewer of the main stream's draws between compared scenarios
         self.contact_rng = m.rng.spawn(1)[0]
+        self.office_rng = m.rng.spawn(1)[0]  # where a contact happens (approval, ODD §7.24): its own stream
         start = 29.5 + 30 * max(0, math.ceil((m.time - 29.5) / 30))
         if start <= m.time:
             start += 30
@@ -125,7 +126,7 @@ class Programmes:
         rate = e.routine_contacts_per_year * 30.0 / 365.0 * p.grassroots_corruption
         n = int(self.contact_rng.poisson(m.population * rate))
         who = self.contact_rng.integers(0, m.population, n)
-        where = self.contact_rng.choice(3, n, p=m.spec.approval.routine_shares) + Level.COMMUNITY
+        where = self.office_rng.choice(3, n, p=m.spec.approval.routine_shares) + Level.COMMUNITY
         for r, level in zip(who, where, strict=True):
             lose_trust(m, int(r), e.corruption_trust_hit)
             # approval blames the office where it happened (ODD §7.24)
