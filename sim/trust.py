@@ -106,7 +106,8 @@ class TrustDynamics:
         model: The model (its residents' table must exist).
 
     Attributes:
-        good, bad: Each resident's remembered own and heard experiences (weighted counts).
+        good, bad: Each resident's remembered own and heard experiences (weighted counts), as of the
+            last update or :meth:`flush` (experiences in between wait in a short list).
         public_good, public_bad: The public climate: good and bad experiences per resident-year.
         disposition: Each resident's logit trust in the baseline climate, above the trap.
         contacts: The social network (:func:`build_contacts`).
@@ -137,22 +138,49 @@ class TrustDynamics:
         self.disposition = base + self.trap_shift * (base < _logit(np.array([self.threshold]))[0])
         self.reference = math.log(t.baseline_good_rate / t.baseline_bad_rate)
         self.contacts = build_contacts(model, w.persons_per_household, t.neighbour_ties, t.workplace_ties)
+        # experiences since the last update, per polarity: (residents, weights); written by flush()
+        self._pending: dict[bool, tuple[list[int], list[float]]] = {True: ([], []), False: ([], [])}
+        self._work: tuple[np.ndarray, np.ndarray] | None = None  # the update's two working arrays, kept
 
     # -------------------------------------------------------------- experiences
 
     def experience(self, r: int, good: bool, scale: float = 1.0) -> None:
-        """Resident ``r`` had a good or bad experience (weight ``scale``); contacts hear of it."""
-        t = self.model.spec.trust
-        arr = self.good if good else self.bad
-        arr[r] += t.own_weight * scale
-        c = self.contacts[r]
-        c = c[c >= 0]
-        if len(c):
-            arr[c] += t.network_weight * scale
+        """Resident ``r`` had a good or bad experience (weight ``scale``); contacts hear of it.
+
+        The experience is queued and written at the next :meth:`flush` (every update): memories are
+        read only by the update, and one vectorised write per week is far cheaper than a numpy call
+        per experience (≈9 µs each, a tenth of an issue's cost at 1M residents before).
+        """
+        rs, ws = self._pending[good]
+        rs.append(r)
+        ws.append(scale)
         if good:
             self.period_good += scale
         else:
             self.period_bad += scale
+
+    def flush(self) -> None:
+        """Write the queued experiences into ``good`` / ``bad``: the resident gets ``own_weight × scale``,
+        each distinct contact ``network_weight × scale``.
+
+        Additions to one resident happen in the order the experiences happened (``np.add.at`` is
+        unbuffered and in order), so the memories are bit-identical to writing each experience at once.
+        """
+        t = self.model.spec.trust
+        for good, (rs, ws) in self._pending.items():
+            if not rs:
+                continue
+            r = np.asarray(rs, dtype=np.int64)
+            scale = np.asarray(ws, dtype=np.float64)
+            rows = np.sort(self.contacts[r], axis=1)
+            rows[:, 1:][rows[:, 1:] == rows[:, :-1]] = -1  # a contact drawn twice hears once
+            idx = np.concatenate([r[:, None], rows], axis=1).ravel()
+            w = np.concatenate([(t.own_weight * scale)[:, None],
+                                np.repeat((t.network_weight * scale)[:, None], rows.shape[1], axis=1)], axis=1).ravel()
+            keep = idx >= 0
+            np.add.at(self.good if good else self.bad, idx[keep], w[keep])
+            rs.clear()
+            ws.clear()
 
     def public_event(self, good: bool, size: float) -> None:
         """A public event (a scandal, a visible success): ``size`` experiences per resident-year, fading."""
@@ -169,6 +197,7 @@ class TrustDynamics:
         t = m.spec.trust
         w = m.spec.world
         res = m.residents
+        self.flush()
         years = days / 365.0
         fade = math.exp(-years / t.memory_years)
         self.good *= fade
@@ -184,17 +213,19 @@ class TrustDynamics:
         # update needs two float64 temporaries instead of eight)
         tau = res.trust
         low = tau < self.threshold
-        g = np.add(self.good, self.public_good)
+        if self._work is None:  # kept between updates: fresh n-length arrays cost page faults each time
+            self._work = (np.empty(n), np.empty(n))
+        g, b = self._work
+        np.add(self.good, self.public_good, out=g)
         np.multiply(g, w.tacitus_discount, out=g, where=low)
         g += 1e-9
-        b = np.add(self.bad, self.public_bad)
+        np.add(self.bad, self.public_bad, out=b)
         np.multiply(b, t.bad_news_amplification, out=b, where=low)
         b += 1e-9
         del low
         np.log(g, out=g)
         np.log(b, out=b)
         g -= b
-        del b
         g -= self.reference
         g *= t.sensitivity
         g += self.disposition
@@ -206,7 +237,6 @@ class TrustDynamics:
         g -= tau
         g *= k
         tau += g
-        del g
         np.clip(tau, 0.0, 1.0, out=tau)
         res.trust_sum = float(tau.sum())
         res.low_count = int((tau < res.threshold).sum())
