@@ -205,6 +205,7 @@ class GovernanceModel(Model):
             o.index = i
         self.office_level = np.array([int(o.level) for o in self.offices], dtype=np.int64)
         self.offered = np.zeros(len(self.offices))  # case capacity offered so far, per office
+        self.daily_offer: np.ndarray | None = None  # each office's capacity + extra capacity (None: recompute)
         self.total_capacity = float(sum(o.capacity for o in self.offices))
         joint = rng.random(self.n_communities) < p.red_property
         self.firms = [PropertyFirm(self, c, bool(joint[c])) for c in range(self.n_communities)]
@@ -269,7 +270,9 @@ class GovernanceModel(Model):
             for k in self.rng.permutation(len(members)):
                 members[k].patrol()
         self.counts.capacity_offered += self.total_capacity
-        self.offered += [o.capacity + o.extra_capacity for o in self.offices]
+        if self.daily_offer is None:  # only a secretary project's start or end changes it (7,700 offices in Beijing)
+            self.daily_offer = np.array([o.capacity + o.extra_capacity for o in self.offices])
+        self.offered += self.daily_offer
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
         trust_daily(self)
