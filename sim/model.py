@@ -187,16 +187,17 @@ class GovernanceModel(Model):
             o.handling_factor = 1.0 - p.street_refocus * e.refocus_handling_cut
             hire(o, lv.street, staff["street"][st] * share, dcap)
             self.streets.append(o)
+        duties = duty_shares(rng, lv.district, self.n_districts * len(DEPARTMENTS)).reshape(self.n_districts, -1)
         for d in range(self.n_districts):
             dcap = float(dcaps[d])
             for k in range(len(DEPARTMENTS)):
                 o = Department(self, Level.DISTRICT, d)
                 o.domain = k
-                o.capacity = staff["district"][d] * lv.district.cases_per_staff_day * dcap * (1 - lv.district.other_duties_share)
+                o.capacity = staff["district"][d] * lv.district.cases_per_staff_day * dcap * (1 - duties[d, k])
                 hire(o, lv.district, staff["district"][d], dcap)
                 self.departments[(d, k)] = o
         self.city = CityCentre(self, Level.CITY)
-        self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - lv.city.other_duties_share)
+        self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - duty_shares(rng, lv.city, 1)[0])
         hire(self.city, lv.city, float(staff["city"][0]), 1.0)
         self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city]
         self.n_mediators = sum(len(o.mediators) for o in self.communities + self.streets)

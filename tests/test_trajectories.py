@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 SEEDS = (21, 22, 23, 24, 25, 26)
-WORLD = {"world.population": 6000}
+WORLD = {"world.population": 20_000}
 ARMS = {
     "base": [],
     # T9: the respond-at-once hotline reform (接诉即办)

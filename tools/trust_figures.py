@@ -1,6 +1,6 @@
 """Trust's recovery, trap and hysteresis figures for docs/ (ODD §7.14a; ``python tools/trust_figures.py``).
 
-Runs cities of 20,000 residents with paired seeds and writes ``docs/img/trust_recovery.png`` and
+Runs cities of 100,000 residents (about 15 communities, so one saturated community does not decide the mean) with paired seeds and writes ``docs/img/trust_recovery.png`` and
 ``docs/img/trust_hysteresis.png``, printing the numbers quoted in docs/calibration.md.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"world.population": 20000}
+SMALL = {"world.population": 100_000}
 SEEDS = (11, 12, 13, 14)
 
 
@@ -72,7 +72,7 @@ def main() -> int:
     ax.axhline(0.3, color="grey", ls=":", lw=1)
     ax.set_xlabel("years")
     ax.set_ylabel("mean trust")
-    ax.set_title(f"Recovery and the Tacitus trap (20,000 residents, mean of {len(SEEDS)} seeds)")
+    ax.set_title(f"Recovery and the Tacitus trap (100,000 residents, mean of {len(SEEDS)} seeds)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(ROOT / "docs" / "img" / "trust_recovery.png", dpi=110)
