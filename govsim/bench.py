@@ -431,13 +431,14 @@ def render_scaling(rep: Report):
 
     t = Table(title="Scaling (baseline, derived tree, one fresh process per point)", show_lines=False)
     for col, just in (("residents × days", "left"), ("issues", "right"), ("open at end", "right"),
-                      ("build", "right"), ("run", "right"), ("wall", "right"), ("CPU", "right"), ("µs / issue", "right"),
+                      ("build", "right"), ("run", "right"), ("wall", "right"), ("CPU", "right"),
+                      ("µs / issue", "right"), ("CPU µs / issue", "right"),
                       ("peak RSS", "right"), ("GC", "right")):
         t.add_column(col, justify=just)
     for q in rep.scaling:
         t.add_row(f"{q['residents']:,} residents × {q['days']} d", f"{q['issues']:,}", f"{q['open_at_end']:,}",
                   _fmt_s(q["build_s"]), _fmt_s(q["run_s"]), _fmt_s(q["total_s"]), _fmt_s(q["cpu_s"]),
-                  f"{q['us_per_issue']:,.1f}",
+                  f"{q['us_per_issue']:,.1f}", f"{1e6 * q['cpu_s'] / max(q['issues'], 1):,.1f}",
                   f"{q['peak_mb']:,.0f} MB", _fmt_s(q["gc_s"]))
     return t
 
