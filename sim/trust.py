@@ -160,8 +160,9 @@ class TrustDynamics:
             self.period_bad += scale
 
     def flush(self) -> None:
-        """Write the queued experiences into ``good`` / ``bad``: the resident gets ``own_weight × scale``,
-        each distinct contact ``network_weight × scale``.
+        """Write the queued experiences into ``good`` / ``bad`` (own and contacts' weights).
+
+        The resident gets ``own_weight × scale``, each distinct contact ``network_weight × scale``.
 
         Additions to one resident happen in the order the experiences happened (``np.add.at`` is
         unbuffered and in order), so the memories are bit-identical to writing each experience at once.
