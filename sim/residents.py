@@ -137,16 +137,16 @@ def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: fl
         return
     w = model.spec.world
     a = model.approval[level, r]
-    new = a + w.trust_gain * (1.0 - a) if good else a - w.trust_gain * w.trust_loss_weight * scale * a
+    new = a + w.trust_gain * scale * (1.0 - a) if good else a - w.trust_gain * w.trust_loss_weight * scale * a
     model.approval[level, r] = new
     model.approval_sum[level] += new - a
 
 
-def gain_trust(model: GovernanceModel, r: int) -> None:
-    """τ ← τ + α_gain(1 − τ), discounted below the Tacitus threshold; neighbours hear of it."""
+def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:
+    """τ ← τ + α_gain(1 − τ)·scale, discounted below the Tacitus threshold; neighbours hear of it."""
     w = model.spec.world
     tau = model.residents.trust[r]
-    d = w.trust_gain * (1.0 - tau)
+    d = w.trust_gain * (1.0 - tau) * scale
     if tau < w.tacitus_threshold:
         d *= w.tacitus_discount
     word_of_mouth(model, r, model.residents.set_trust(r, tau + d))

@@ -36,10 +36,10 @@ from govsim.sim.spec_sections import (
     LevelsSpec,
     RunSpec,
     SettlementSpec,
-    ShockSpec,
     WorldSpec,
     _Frozen,
 )
+from govsim.sim.spec_disputes import ChannelSpec, ChannelsSpec, PartiesSpec, ShockSpec
 from pydantic import Field, ValidationError, model_validator
 
 __all__ = [
@@ -48,6 +48,8 @@ __all__ = [
     "LEVELS",
     "MEDIATION_TYPES",
     "BehaviourSpec",
+    "ChannelSpec",
+    "ChannelsSpec",
     "CostsSpec",
     "Department",
     "DepartmentsSpec",
@@ -61,6 +63,7 @@ __all__ = [
     "LevelName",
     "LevelSpec",
     "LevelsSpec",
+    "PartiesSpec",
     "PolicySpec",
     "RunSpec",
     "ScenarioSpec",
@@ -88,6 +91,8 @@ class ScenarioSpec(_Frozen):
     grid: GridSpec = Field(default_factory=GridSpec)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     effects: EffectsSpec = Field(default_factory=EffectsSpec)
+    parties: PartiesSpec = Field(default_factory=PartiesSpec)
+    channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
     costs: CostsSpec = Field(default_factory=CostsSpec)
     shocks: list[ShockSpec] = Field(default_factory=list)
 
