@@ -121,7 +121,7 @@ class Office(Agent):
         self.taken = 0
         self.waited = 0.0
         self.duties = 0.0
-        self.channel = None  # a sim.channels.Channel when the office is one of the city's channels
+        self.channel = None  # a sim.channels.CityChannel when the office is one of the city's channels
 
     def next_handler(self) -> Mediator | None:
         """The handler who takes the next case (round robin)."""

@@ -285,6 +285,15 @@ class ClassroomModel(GovernanceModel):
         """Every lever's value in the running model, with the student's label."""
         return " · ".join(f"{lv.label} = {_fmt(getattr(self.spec.policy, n))}" for n, lv in LEVERS.items())
 
+    def timeline_line(self) -> str:
+        """The scenario's timeline, each entry marked done once its day has passed ("" without one)."""
+        parts = []
+        for e in self.spec.timeline:
+            phase = f" over {e.phase_in_days} d" if e.phase_in_days else ""
+            done = " ✓" if self.time >= e.day + e.phase_in_days else (" …" if self.time >= e.day else "")
+            parts.append(f"day {e.day}: {e.key} → {_fmt(e.value)}{phase}{done}")
+        return ("Timeline: " + " · ".join(parts)) if parts else ""
+
     def world_line(self) -> str:
         """The uncertainties' values in the running model."""
         return " · ".join(f"{lab} = {getattr(self.spec.world, n):.2f}" for n, (lab, _) in UNCERTAINTIES.items())
@@ -373,6 +382,8 @@ def Status(model: ClassroomModel):
         solara.Text("Policy A: " + model.policy_line(), classes=["govsim-policy"],
                     style={"display": "block", "font-size": "12px"})
         solara.Text(model.world_line(), classes=["govsim-world"], style={"display": "block", "font-size": "12px"})
+        if model.timeline_line():
+            solara.Text(model.timeline_line(), classes=["govsim-timeline"], style={"display": "block", "font-size": "12px"})
         for note in model.notices:
             solara.Warning(note, dense=True, classes=["govsim-notice"])
         solara.Text("Lever, seed and A/B changes take effect when you press Reset; a preset loads at once.",

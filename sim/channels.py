@@ -2,7 +2,7 @@
 
 Each channel is a set of offices with staff, capacity, a queue, a pace and a settlement chance
 (``[channels.*]``, ``sim/spec_disputes.py``); cases wait in their queues like any other office's
-(:meth:`sim.agents.Office.take_up_cases`) and are handled by :meth:`Channel.on_handled`.
+(:meth:`sim.agents.Office.take_up_cases`) and are handled by :meth:`CityChannel.on_handled`.
 
 - The **petition office** (信访局, one per city, at city level) receives every petition inside the
   city: residents below the Tacitus threshold who skip levels (:meth:`Channels.petition`) and group
@@ -43,7 +43,7 @@ CHANNELS: tuple[str, ...] = ("legal_services", "centre", "petition_office", "cou
 LEGAL, CENTRE, PETITION, COURT, POLICE = range(5)
 
 
-class Channel:
+class CityChannel:
     """One channel: its spec, its index in :data:`CHANNELS` and the handling of its cases."""
 
     def __init__(self, model: GovernanceModel, k: int, spec: ChannelSpec) -> None:
@@ -76,10 +76,9 @@ class Channels:
     """The city's channels and their offices; the routing the ladder calls (``model.channels``).
 
     Attributes:
-        channels: One :class:`Channel` per name in :data:`CHANNELS`.
+        channels: One :class:`CityChannel` per name in :data:`CHANNELS`.
         offices: ``offices[k][d]``: channel ``k``'s office in district ``d`` (one entry, the city's, for
-            the petition office; none for the centre in districts without one).
-        n_centres: Districts with a conflict-resolution centre (the lowest-numbered ones).
+            the petition office).
     """
 
     def __init__(self, model: GovernanceModel) -> None:
@@ -87,8 +86,7 @@ class Channels:
         cs = model.spec.channels
         specs = {"legal_services": cs.legal_services, "centre": cs.centre, "petition_office": cs.petition_office,
                  "court": cs.court, "police": cs.police}
-        self.channels = [Channel(model, k, specs[name]) for k, name in enumerate(CHANNELS)]
-        self.n_centres = int(round(model.spec.policy.conflict_centre * model.n_districts))
+        self.channels = [CityChannel(model, k, specs[name]) for k, name in enumerate(CHANNELS)]
         routing = np.asarray(cs.centre_routing, dtype=float)
         self.routing_cdf = np.cumsum(routing / routing.sum())
         per_100k = model.population / 100_000
@@ -99,10 +97,11 @@ class Channels:
             if ch.k == PETITION:
                 self.offices.append([self._office(ch, Level.CITY, -1, per_100k)])
                 continue
-            n = self.n_centres if ch.k == CENTRE else model.n_districts
-            self.offices.append([self._office(ch, Level.DISTRICT, d, per_100k * float(share[d])) for d in range(n)])
+            # every district has the centre's office; only the first n_centres receive cases (a timeline may add more)
+            self.offices.append([self._office(ch, Level.DISTRICT, d, per_100k * float(share[d]))
+                                 for d in range(model.n_districts)])
 
-    def _office(self, ch: Channel, level: Level, district: int, per_100k: float) -> Office:
+    def _office(self, ch: CityChannel, level: Level, district: int, per_100k: float) -> Office:
         o = Office(self.model, level, district)
         o.channel = ch
         o.capacity = ch.spec.staff_per_100k * per_100k * ch.spec.cases_per_staff_day
@@ -138,6 +137,11 @@ class Channels:
         elif k == COURT:
             model.counts.went_to_court += 1
         model.calendar.set(issue, ladder.on_patience, ch.spec.patience_days)
+
+    @property
+    def n_centres(self) -> int:
+        """Districts with a conflict-resolution centre: the lowest-numbered share ``policy.conflict_centre``."""
+        return int(round(self.model.spec.policy.conflict_centre * self.model.n_districts))
 
     def centre_for(self, issue: Issue) -> bool:
         """Whether a conflict-resolution centre can take the case (its district has one; not routed before)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from govsim.sim import arrivals, metrics, units
+from govsim.sim import arrivals, metrics, timeline, units
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -48,6 +48,8 @@ from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (S
 from govsim.sim.residents import ResidentTable, init_approval
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
 from govsim.sim.timers import CaseCalendar
+from govsim.sim.trust import TrustDynamics
+from govsim.sim.trust import daily as trust_daily
 from mesa import DataCollector, Model
 
 
@@ -77,6 +79,7 @@ class GovernanceModel(Model):
         self._build_offices()
         self._build_channels()
         self.programmes = Programmes(self)
+        timeline.schedule(self)
         self.datacollector = DataCollector(model_reporters=metrics.model_reporters())
         self.datacollector.collect(self)
 
@@ -127,6 +130,7 @@ class GovernanceModel(Model):
         self.yearly_cost = yearly_cost(s, city)
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
         init_approval(self, trust)
+        self.trust_dynamics = TrustDynamics(self)
 
     def _build_offices(self) -> None:
         """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
@@ -184,16 +188,17 @@ class GovernanceModel(Model):
             o.handling_factor = 1.0 - p.street_refocus * e.refocus_handling_cut
             hire(o, lv.street, staff["street"][st] * share, dcap)
             self.streets.append(o)
+        duties = duty_shares(rng, lv.district, self.n_districts * len(DEPARTMENTS)).reshape(self.n_districts, -1)
         for d in range(self.n_districts):
             dcap = float(dcaps[d])
             for k in range(len(DEPARTMENTS)):
                 o = Department(self, Level.DISTRICT, d)
                 o.domain = k
-                o.capacity = staff["district"][d] * lv.district.cases_per_staff_day * dcap * (1 - lv.district.other_duties_share)
+                o.capacity = staff["district"][d] * lv.district.cases_per_staff_day * dcap * (1 - duties[d, k])
                 hire(o, lv.district, staff["district"][d], dcap)
                 self.departments[(d, k)] = o
         self.city = CityCentre(self, Level.CITY)
-        self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - lv.city.other_duties_share)
+        self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - duty_shares(rng, lv.city, 1)[0])
         hire(self.city, lv.city, float(staff["city"][0]), 1.0)
         self.channels = Channels(self)  # petition office, courts, legal services, police, centres (sim.channels)
         self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city,
@@ -242,6 +247,7 @@ class GovernanceModel(Model):
         self.offered += [o.capacity + o.extra_capacity for o in self.offices]
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
+        trust_daily(self)
         self.datacollector.collect(self)
 
     def arise_one(self, kind: int, resident: int, extra_severity: float = 0.0) -> Issue:

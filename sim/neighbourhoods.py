@@ -171,11 +171,19 @@ def community_effects(city: CityTable, default_migrant_share: float = 0.0) -> Co
     """
     m, firm = city.shares(default_migrant_share)
     types = [TYPE_EFFECTS[t] for t in NEIGHBOURHOOD_TYPES]
+    # Property disputes are mostly homeowners against the firm that manages their estate (fees, service,
+    # repairs: Read 2003; Cai 2005), so a community's property rate scales with the share of its households
+    # a firm serves, relative to its type's default share (already in the type's rate): a city file's own
+    # share moves it, a derived city (type defaults) keeps the type's rate. Where the type's default is 0
+    # (villages) the file's share cannot be scaled from and the type's rate stands.
+    firm_default = np.array([t["property_firm_share"].value for t in types])[city.ntype]
+    firm_factor = np.where(firm_default > 0, firm / np.where(firm_default > 0, firm_default, 1.0), 1.0)
     rate = {}
     for issue in ISSUE_TYPES:
         by_type = np.array([_get(t, f"rate.{issue}", 1.0) for t in types])[city.ntype]
         mig = _get(MIGRANT_EFFECTS, f"rate.{issue}", 1.0)
-        rate[issue] = _frozen(by_type * (1.0 - m + m * mig))
+        firm_mult = firm_factor if issue == "property" else 1.0
+        rate[issue] = _frozen(by_type * (1.0 - m + m * mig) * firm_mult)
     shift = {}
     for key in ("report_logit", "trust"):
         by_type = np.array([_get(t, key, 0.0) for t in types])[city.ntype]

@@ -8,6 +8,7 @@ keeps). A :class:`SecretaryProject` starts and ends itself; a shock is an agent
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,11 +74,9 @@ class Programmes:
         self.activity_reach = reach
         if reach > 0:
             model.schedule_recurring(self.organised_activities, Schedule(interval=30, start=29.75))
-        if p.grassroots_corruption > 0 and e.routine_contacts_per_year > 0:
-            # who has a corrupt contact comes from a child stream (spawning draws nothing from model.rng),
-            # so the corruption level shifts fewer of the main stream's draws between compared scenarios
-            self.contact_rng = model.rng.spawn(1)[0]
-            model.schedule_recurring(self.routine_contacts, Schedule(interval=30, start=29.5))
+        self.contact_rng = None
+        if p.grassroots_corruption > 0:
+            self.ensure_routine_contacts()
         if p.secretary_projects > 0:
             interval = 365.0 / p.secretary_projects
             model.schedule_recurring(self.start_secretary_project, Schedule(interval=interval, start=0.75))
@@ -87,6 +86,19 @@ class Programmes:
             self.shocks.append(agent)
             model.schedule_event(agent.start, at=max(0.0, sh.day - 0.25))
             model.schedule_event(agent.end, at=sh.day + sh.duration_days - 0.25)
+
+    def ensure_routine_contacts(self) -> None:
+        """Start the monthly routine contacts unless they run already (a timeline may turn corruption on)."""
+        m = self.model
+        if self.contact_rng is not None or m.spec.effects.routine_contacts_per_year <= 0:
+            return
+        # who has a corrupt contact comes from a child stream (spawning draws nothing from model.rng),
+        # so the corruption level shifts fewer of the main stream's draws between compared scenarios
+        self.contact_rng = m.rng.spawn(1)[0]
+        start = 29.5 + 30 * max(0, math.ceil((m.time - 29.5) / 30))
+        if start <= m.time:
+            start += 30
+        m.schedule_recurring(self.routine_contacts, Schedule(interval=30, start=start))
 
     def organised_activities(self) -> None:
         """Monthly activities of residents' councils and alliance units reinforce participation."""

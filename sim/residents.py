@@ -143,7 +143,15 @@ def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: fl
 
 
 def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:
-    """τ ← τ + α_gain(1 − τ)·scale, discounted below the Tacitus threshold; neighbours hear of it."""
+    """A good experience of weight ``scale``: with living trust (:mod:`sim.trust`) it is remembered and heard
+    of; else τ ← τ + α_gain(1 − τ)·scale.
+
+    Without living trust the gain is discounted below the Tacitus threshold and neighbours hear of it.
+    """
+    td = getattr(model, "trust_dynamics", None)
+    if td is not None and td.enabled:
+        td.experience(r, True, scale)
+        return
     w = model.spec.world
     tau = model.residents.trust[r]
     d = w.trust_gain * (1.0 - tau) * scale
@@ -153,7 +161,14 @@ def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:
 
 
 def lose_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:
-    """τ ← τ − α_loss·τ with α_loss = loss weight × α_gain (scaled for milder experiences)."""
+    """A bad experience of weight ``scale``: remembered (living trust) or τ ← τ − α_loss·τ·scale.
+
+    α_loss = loss weight × α_gain; with living trust the loss weight multiplies the experience's weight.
+    """
+    td = getattr(model, "trust_dynamics", None)
+    if td is not None and td.enabled:
+        td.experience(r, False, model.spec.world.trust_loss_weight * scale)
+        return
     w = model.spec.world
     tau = model.residents.trust[r]
     d = -w.trust_gain * w.trust_loss_weight * tau * scale

@@ -40,6 +40,7 @@ from govsim.sim.spec_sections import (
     _Frozen,
 )
 from govsim.sim.spec_disputes import ChannelSpec, ChannelsSpec, PartiesSpec, ShockSpec
+from govsim.sim.trust_spec import TimelineEntry, TrustSpec
 from pydantic import Field, ValidationError, model_validator
 
 __all__ = [
@@ -95,12 +96,26 @@ class ScenarioSpec(_Frozen):
     channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
     costs: CostsSpec = Field(default_factory=CostsSpec)
     shocks: list[ShockSpec] = Field(default_factory=list)
+    trust: TrustSpec = Field(default_factory=TrustSpec)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_shocks(self) -> ScenarioSpec:
         for i, s in enumerate(self.shocks):
             if self.world.districts is not None and s.district >= self.world.districts:
                 raise ValueError(f"shocks[{i}].district={s.district} but the city has {self.world.districts} districts")
+        for i, e in enumerate(self.timeline):  # a timeline value must be valid for its key, checked at load
+            section, name = e.key.split(".")
+            if section == "event":
+                if not 0.0 <= e.value <= 100.0:
+                    raise ValueError(f"timeline[{i}].value={e.value} for {e.key}; allowed: 0–100 experiences per resident-year")
+                continue
+            sec = getattr(self, section)
+            kind = type(getattr(sec, name))
+            try:
+                type(sec).model_validate({**sec.model_dump(by_alias=True), name: kind(e.value)})
+            except ValidationError as err:
+                raise ValueError(f"timeline[{i}].value={e.value} for {e.key}: {err.errors()[0]['msg']}") from None
         return self
 
     def to_dict(self) -> dict[str, Any]:

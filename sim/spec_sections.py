@@ -239,6 +239,8 @@ COMMUNITY_DUTIES = 0.7
 STREET_DUTIES = 0.6
 """Mean share of street case staff's service time on duties other than cases (set so the baseline's street
 case capacity is busy, docs/calibration.md "Workload")."""
+DEPARTMENT_DUTIES = 0.9
+"""Departments' and the city's share of time on their own regulatory work; assumption, 0.8–0.97 (docs/calibration.md)."""
 
 
 class LevelSpec(_Frozen):
@@ -283,7 +285,7 @@ def _default_levels() -> dict[str, LevelSpec]:
         # about two thirds of their time on administrative tasks and services (T14); street
         # office staff 10 per 10,000 (≈ 90 for a street of 90,000; assumption), part of their time on
         # economic tasks (policy.street_service_share) and most of the rest on other duties; departments
-        # and the city keep the per-resident staff of the first baseline.
+        # and the city keep the first baseline's staff per resident, busy with their own work.
         "self": LevelSpec(staff_per_unit=0.0, cases_per_staff_day=0.0, handling_days=2.0, skill=0.45,
                           settle_intercept=0.6, referral_days=1.0, patience_days=10.0),
         "community": LevelSpec(staff_per_10k=18.0, cases_per_staff_day=0.8, other_duties_share=COMMUNITY_DUTIES,
@@ -292,9 +294,11 @@ def _default_levels() -> dict[str, LevelSpec]:
         "street": LevelSpec(staff_per_10k=10.0, cases_per_staff_day=0.6, other_duties_share=STREET_DUTIES,
                             duties_concentration=40.0, handling_days=5.0, skill=0.65,
                             settle_intercept=3.9, referral_days=7.0, patience_days=30.0),
-        "district": LevelSpec(staff_per_10k=3.0, cases_per_staff_day=0.8, handling_days=10.0, skill=0.7,
+        "district": LevelSpec(staff_per_10k=3.0, cases_per_staff_day=0.8, other_duties_share=DEPARTMENT_DUTIES,
+                              duties_concentration=40.0, handling_days=10.0, skill=0.7,
                               settle_intercept=1.2, referral_days=10.0, patience_days=45.0),
-        "city": LevelSpec(staff_per_10k=5.0, cases_per_staff_day=0.5, handling_days=15.0, skill=0.7,
+        "city": LevelSpec(staff_per_10k=5.0, cases_per_staff_day=0.5, other_duties_share=DEPARTMENT_DUTIES,
+                          duties_concentration=40.0, handling_days=15.0, skill=0.7,
                           settle_intercept=0.6, referral_days=0.0, patience_days=60.0),
     }
 
@@ -340,7 +344,8 @@ class BehaviourSpec(_Frozen):
     petition_propensity: float = F(0.6, unit="probability", ge=0.0, le=1.0,
                                    desc="Chance a distrustful resident petitions beyond the city instead of "
                                    "using the city's own channel (越级上访).",
-                                   source="calibrated (T2), docs/calibration.md")
+                                   source="calibrated against T2 when T2 was mapped to share_left_city (before "
+                                   "issue 16); T2 now maps to courts, so this awaits recalibration, docs/calibration.md")
     max_silent_days: float = F(120.0, unit="days", ge=1.0, le=3650.0,
                                desc="A silent, undetected issue older than this is given up.")
 

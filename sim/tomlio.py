@@ -37,7 +37,7 @@ def dumps(data: dict[str, Any], comments: dict[str, str] | None = None) -> str:
         scalars = {k: v for k, v in d.items() if not isinstance(v, dict)
                    and not (isinstance(v, list) and v and all(isinstance(x, dict) for x in v))}
         for k, v in scalars.items():
-            if isinstance(v, list) and not v and prefix == "" and k == "shocks":
+            if isinstance(v, list) and not v and prefix == "" and k in ("shocks", "timeline"):
                 continue
             if v is None:  # TOML has no null: an unset optional field (e.g. run.base) is left out
                 continue

@@ -134,6 +134,10 @@ def scenario_dicts(draw: st.DrawFn, fast: dict | None = None) -> dict[str, Any]:
                                      min_size=1, max_size=3, unique=True),
                             st.integers(-1, districts - 1), st.integers(-1, n_comm - 1)))
     d["shocks"] = draw(st.lists(shock, max_size=2))
+    entry = st.fixed_dictionaries({
+        "day": st.integers(0, 60), "key": st.sampled_from(["policy.grassroots_corruption", "event.success"]),
+        "value": st.floats(0.0, 1.0), "phase_in_days": st.integers(0, 60)})
+    d["timeline"] = draw(st.lists(entry, max_size=2))
     return d
 
 

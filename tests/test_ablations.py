@@ -1,6 +1,6 @@
 """Every capacity channel matters: switching it off changes an outcome (issue 14; docs/policies.md).
 
-Paired replicates with common random numbers (the same seed with the channel on and off), 16 pairs in
+Paired replicates with common random numbers (the same seed with the channel on and off), 32 pairs in
 the 20,000-resident baseline city (240 days), two-sided Wilcoxon signed-rank test, p < 0.01. The
 channels and the table of effect sizes live in ``tools/capacity_ablations.py``.
 """

@@ -114,6 +114,30 @@ def test_csv_format_expands_groups_and_keeps_totals(tmp_path: Path) -> None:
     assert firm[0] == 0.2 and firm[1] == TYPE_EFFECTS["commercial_housing"]["property_firm_share"].value
 
 
+def test_property_disputes_follow_the_share_of_households_a_firm_serves(tmp_path: Path) -> None:
+    """A city file's property-firm share scales its community's property rate against the type's default."""
+    from govsim.sim.neighbourhoods import community_effects
+
+    city = load_city(_write(tmp_path, "t.csv", GOOD_CSV.replace("3000,0.2,0.1", "3000,0.5,0.1")))
+    eff = community_effects(city)
+    old_town = TYPE_EFFECTS["old_town"]
+    default = old_town["property_firm_share"].value
+    assert eff.rate["property"][0] == pytest.approx(old_town["rate.property"].value * (1 - 0.1 + 0.1 * _mig("property"))
+                                                    * 0.5 / default)
+    assert 0.5 / default == pytest.approx(2.5)  # the file's share is 2.5 times the old town's default
+    assert eff.rate["neighbour"][0] == pytest.approx(old_town["rate.neighbour"].value
+                                                     * (1 - 0.1 + 0.1 * _mig("neighbour")))
+    com = TYPE_EFFECTS["commercial_housing"]["rate.property"].value  # no share given: the type's rate stands
+    assert eff.rate["property"][1] == pytest.approx(com)
+
+
+def _mig(issue: str) -> float:
+    from govsim.sim.neighbourhoods import MIGRANT_EFFECTS
+
+    e = MIGRANT_EFFECTS.get(f"rate.{issue}")
+    return 1.0 if e is None else e.value
+
+
 def test_toml_format_is_equivalent(tmp_path: Path) -> None:
     text = """[city]
 name = "Testville"

@@ -336,3 +336,11 @@ def test_dashboard_command_binds_to_loopback_and_warns_otherwise(monkeypatch, ca
     n = len(calls)
     assert main(["dashboard", "--scenario", str(bad)]) == 2
     assert "street_empowerment" in capsys.readouterr().err and len(calls) == n
+
+
+def test_timeline_preset_shows_its_timeline():
+    """A preset with a ``[[timeline]]`` lists its entries on the status card, marked as they take effect."""
+    m = ClassroomModel(preset="phased_fengqiao")
+    line = m.timeline_line()
+    assert line.startswith("Timeline: ") and "policy.hotline_response" in line and "✓" not in line
+    assert ClassroomModel().timeline_line() == ""

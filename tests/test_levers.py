@@ -206,13 +206,14 @@ def test_tacitus_trap(trap):
     """In ``tacitus_trap.toml`` trust slides below the threshold for a growing share and reporting collapses.
 
     Over 10 paired replicates (common random numbers, 5 simulated years): the share of residents below
-    ``world.tacitus_threshold`` grows in every replicate from start to middle to end; and, by one-sided
+    ``world.tacitus_threshold`` grows in every replicate from start to middle and does not shrink after; and, by one-sided
     Wilcoxon signed-rank tests (p < 0.01), the reporting rate (issues_reported / issues_arisen) of the
     second half is lower than that of the first half, and lower than the baseline's second half.
     """
     base, tac = trap
     for r in tac:
-        assert r["low_start"] < r["low_mid"] < r["low_end"]
+        # with living trust the trap takes nearly everyone by mid-run: the share never shrinks afterwards
+        assert r["low_start"] < r["low_mid"] <= r["low_end"]
         assert r["trust_end"] < load_scenario(ROOT / "scenarios" / "tacitus_trap.toml").world.tacitus_threshold + 0.05
     first = np.array([r["rate_first"] for r in tac])
     second = np.array([r["rate_second"] for r in tac])

@@ -152,7 +152,8 @@ def test_lacking_authority_refers_up():
 
 
 def test_settlement_raises_trust_failure_lowers_it():
-    m = tiny()
+    # the immediate (frozen-trust) rule; living trust is tested in tests/test_trust.py
+    m = tiny(**{"trust.living": False})
     r = 7
     before = m.residents.trust[r]
     residents.gain_trust(m, r)
@@ -165,7 +166,7 @@ def test_settlement_raises_trust_failure_lowers_it():
 
 
 def test_tacitus_discount_below_threshold():
-    m = tiny()
+    m = tiny(**{"trust.living": False})
     r = 3
     m.residents.set_trust(r, 0.1)
     residents.gain_trust(m, r)

@@ -34,6 +34,8 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "corruption_scandal": ("policy.grassroots_corruption",),
     "demolition_shock": ("shocks",),
     "tacitus_trap": ("world.initial_trust_mean", "policy.grassroots_corruption"),
+    "scandal_and_cleanup": ("timeline",),
+    "phased_fengqiao": ("timeline",),
     "zhuji": ("world.city_file", "world.population"),
     "dongcheng": ("world.city_file", "world.population"),
 }

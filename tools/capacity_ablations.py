@@ -25,7 +25,7 @@ from govsim.comparison import replicate_seeds
 
 WORLD: dict[str, Any] = {"world.population": 20_000, "run.days": 240}
 """The test city: the baseline's 20,000 residents for 240 days."""
-PAIRS = 16
+PAIRS = 32
 SEED = 20261205
 
 

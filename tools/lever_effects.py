@@ -75,17 +75,45 @@ def trap_figures(workers: int) -> None:
           f"p = {p2:.2g})")
 
 
+TRUST_WORLD = {"world.population": 3000, "run.days": 730}
+"""The trust table's city: trust relaxes over about a year, so two years show most of a lever's effect."""
+TRUST_REPLICATES = 10
+
+
+def trust_table(workers: int) -> None:
+    """Every lever's effect on ``mean_trust`` after two years (low → high), paired, with a 95 % t-interval."""
+    cases = tuple(T.LeverCase(c.lever, c.low, c.high, "mean_trust", c.direction, c.why, replicates=TRUST_REPLICATES,
+                              world=TRUST_WORLD) for c in T.CASES)
+    results = T.run_cases(cases, workers=workers)
+    print(f"\nmean_trust after 730 days ({TRUST_WORLD}, {TRUST_REPLICATES} pairs)")
+    print(f"{'lever':38} {'low → high':>14} {'trust low':>10} {'trust high':>10} {'Δ':>8} {'95% t-interval':>20}")
+    rows = []
+    for c in cases:
+        low, high = results[c.lever]
+        a = np.array([r["mean_trust"] for r in low])
+        b = np.array([r["mean_trust"] for r in high])
+        lo, hi = t_interval(b - a)
+        rows.append((abs((b - a).mean()), c, a.mean(), b.mean(), (b - a).mean(), lo, hi))
+    for _, c, a, b, d, lo, hi in sorted(rows, key=lambda r: -r[0]):
+        print(f"{c.lever:38} {str(c.low) + ' → ' + str(c.high):>14} {a:10.3f} {b:10.3f} {d:+8.3f} [{lo:+.3f}, {hi:+.3f}]")
+
+
 def main() -> None:
     """Print the header (commit, test world), the lever table and, unless ``--no-trap``, the trap figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-trap", action="store_true", help="skip the 5-year Tacitus-trap runs")
+    ap.add_argument("--trust-only", action="store_true", help="print only the levers' two-year trust effects")
     args = ap.parse_args()
+    if args.trust_only:
+        trust_table(args.workers)
+        return
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"commit {head or '?'}; test world {T.WORLD} (+ per-case overrides); root seed {T.SEED}; alpha {T.ALPHA}\n")
     lever_table(args.workers)
     if not args.no_trap:
         trap_figures(args.workers)
+    trust_table(args.workers)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,189 @@
+"""Trust as a living state with a Tacitus trap (ODD §7.14a; DESIGN §10).
+
+Every resident's trust relaxes toward what they currently experience. An experience with a level
+of government (a clean, timely settlement is good; a failure, a bounce, a wait too long, a corrupt
+contact is bad, weighted by its ``scale``) is remembered by the resident, heard of by their contacts
+on a social network (household, neighbours in the building, workplace ties) and, summed over the
+city, is the public climate that the media and everyday talk carry. Memories fade with
+``trust.memory_years``; trust moves toward its target with ``trust.relaxation_years``.
+
+The target, in logit space, is
+
+    target_i = disposition_i + β · (log(d_i·G_i) − log(m_i·B_i) − log(g₀/b₀))
+
+with ``G_i = G_pub + g_i`` and ``B_i = B_pub + b_i`` (public rates per resident-year plus the
+resident's own and heard experiences), ``(g₀, b₀)`` the calibrated baseline's public rates, and
+``d_i, m_i`` the Tacitus interpretation: below ``world.tacitus_threshold`` good news keeps only
+``world.tacitus_discount`` of its weight and bad news is multiplied by ``trust.bad_news_amplification``.
+A resident's disposition is set at the start so that, in the baseline climate, their initial trust
+is their steady state: the baseline is stationary by construction and drifts only with a cause.
+
+Because the interpretation changes at the threshold, a resident pushed below it sees a worse world
+than before and may stay there (individual bistability); and because distrustful residents report
+less and skip the local channels (``behaviour.distrust_report_penalty``, ``skip_probability``), the
+city's good experiences thin out as trust falls (collective feedback). Both make the trap a trap.
+
+The daily cost is a few vectorised operations over the residents every ``trust.update_days`` days;
+each experience touches only the resident and their fixed number of contacts (a dense ``(n, k)``
+contact table, the CSR form of a fixed-degree network).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from govsim.sim.model import GovernanceModel
+
+
+def _logit(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.005, 0.995)
+    return np.log(x / (1.0 - x))
+
+
+def build_contacts(model: GovernanceModel, household_size: float, neighbours: int, workplace: int) -> np.ndarray:
+    """The social network as a dense ``(n, k)`` table of contacts (−1 = none).
+
+    Household: the residents next to ``i`` in the same household block of its building (residents of
+    a building are consecutive; households are consecutive blocks of ``household_size``). Neighbours:
+    ``neighbours`` residents drawn in the same building. Workplace: ``workplace`` residents drawn in
+    the same district (colleagues live across the district). Vectorised, no per-resident loop.
+    """
+    rng = model.rng
+    res = model.residents
+    n = res.n
+    idx = np.arange(n)
+    b = res.building
+    lo = model.building_start[b]
+    hi = model.building_end[b]
+    size = hi - lo
+    hs = max(1, int(round(household_size)))
+    h_lo = lo + ((idx - lo) // hs) * hs
+    h_hi = np.minimum(h_lo + hs, hi)
+    cols = []
+    for off in (-1, 1):  # household ties: previous and next member of the same household block
+        j = idx + off
+        cols.append(np.where((j >= h_lo) & (j < h_hi), j, -1))
+    for _ in range(neighbours):
+        j = lo + (rng.random(n) * size).astype(np.int64)
+        cols.append(np.where(j != idx, j, -1))
+    if workplace > 0:
+        comm = model.grid_community[model.building_grid[b]]
+        dist = model.street_district[model.community_street[comm]]
+        order = np.argsort(dist, kind="stable")
+        counts = np.bincount(dist, minlength=model.n_districts)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        for _ in range(workplace):
+            k = starts[dist] + (rng.random(n) * counts[dist]).astype(np.int64)
+            j = order[k]
+            cols.append(np.where(j != idx, j, -1))
+    return np.stack(cols, axis=1).astype(np.int64) if cols else np.full((n, 0), -1, dtype=np.int64)
+
+
+class TrustDynamics:
+    """Residents' experience memories, the public climate and trust's relaxation toward its target.
+
+    Args:
+        model: The model (its residents' table must exist).
+
+    Attributes:
+        good, bad: Each resident's remembered own and heard experiences (weighted counts).
+        public_good, public_bad: The public climate: good and bad experiences per resident-year.
+        disposition: Each resident's logit trust in the baseline climate, above the trap.
+        contacts: The social network (:func:`build_contacts`).
+    """
+
+    def __init__(self, model: GovernanceModel) -> None:
+        self.model = model
+        t = model.spec.trust
+        w = model.spec.world
+        res = model.residents
+        n = res.n
+        self.enabled = t.living
+        self.good = np.zeros(n)
+        self.bad = np.zeros(n)
+        self.public_good = t.baseline_good_rate
+        self.public_bad = t.baseline_bad_rate
+        self.period_good = 0.0
+        self.period_bad = 0.0
+        self.extra_bad = 0.0  # public events (a scandal) not tied to a resident, per resident-year
+        self.extra_good = 0.0
+        self.threshold = w.tacitus_threshold
+        self.trap_shift = t.sensitivity * math.log(t.bad_news_amplification / max(w.tacitus_discount, 1e-3))
+        # personal offsets around the level the baseline climate sustains; a resident whose baseline
+        # steady state lies below the threshold is at the trapped one, so the baseline is stationary
+        lt = _logit(res.trust)
+        lt0 = float(_logit(np.array([w.initial_trust_mean]))[0])
+        base = math.log(t.reference_trust / (1.0 - t.reference_trust)) + (lt - lt0)
+        self.disposition = base + self.trap_shift * (base < _logit(np.array([self.threshold]))[0])
+        self.reference = math.log(t.baseline_good_rate / t.baseline_bad_rate)
+        self.contacts = build_contacts(model, w.persons_per_household, t.neighbour_ties, t.workplace_ties)
+
+    # -------------------------------------------------------------- experiences
+
+    def experience(self, r: int, good: bool, scale: float = 1.0) -> None:
+        """Resident ``r`` had a good or bad experience (weight ``scale``); contacts hear of it."""
+        t = self.model.spec.trust
+        arr = self.good if good else self.bad
+        arr[r] += t.own_weight * scale
+        c = self.contacts[r]
+        c = c[c >= 0]
+        if len(c):
+            arr[c] += t.network_weight * scale
+        if good:
+            self.period_good += scale
+        else:
+            self.period_bad += scale
+
+    def public_event(self, good: bool, size: float) -> None:
+        """A public event (a scandal, a visible success): ``size`` experiences per resident-year, fading."""
+        if good:
+            self.extra_good += size
+        else:
+            self.extra_bad += size
+
+    # -------------------------------------------------------------- the update
+
+    def update(self, days: float) -> None:
+        """Fade memories, update the public climate and move trust toward its target over ``days``."""
+        m = self.model
+        t = m.spec.trust
+        w = m.spec.world
+        res = m.residents
+        years = days / 365.0
+        fade = math.exp(-years / t.memory_years)
+        self.good *= fade
+        self.bad *= fade
+        n = res.n
+        self.public_good = self.public_good * fade + (1 - fade) * (self.period_good / (n * years) + self.extra_good)
+        self.public_bad = self.public_bad * fade + (1 - fade) * (self.period_bad / (n * years) + self.extra_bad)
+        self.extra_good *= fade
+        self.extra_bad *= fade
+        self.period_good = self.period_bad = 0.0
+        tau = res.trust
+        low = tau < self.threshold
+        d = np.where(low, w.tacitus_discount, 1.0)
+        amp = np.where(low, t.bad_news_amplification, 1.0)
+        g = d * (self.public_good + self.good) + 1e-9
+        b = amp * (self.public_bad + self.bad) + 1e-9
+        target = self.disposition + t.sensitivity * (np.log(g) - np.log(b) - self.reference)
+        target = 1.0 / (1.0 + np.exp(-target))
+        k = 1.0 - math.exp(-years / t.relaxation_years)
+        tau += k * (target - tau)
+        np.clip(tau, 0.0, 1.0, out=tau)
+        res.trust_sum = float(tau.sum())
+        res.low_count = int((tau < res.threshold).sum())
+
+
+def daily(model: GovernanceModel) -> None:
+    """Called once a day by the model: update trust every ``trust.update_days`` days."""
+    td = getattr(model, "trust_dynamics", None)
+    if td is None or not td.enabled:
+        return
+    every = model.spec.trust.update_days
+    day = int(round(model.time))
+    if day > 0 and day % every == 0:
+        td.update(every)
