@@ -119,11 +119,17 @@ def init_approval(model: GovernanceModel, trust: np.ndarray) -> None:
     w = model.spec.world
     tau = np.clip(trust, 0.01, 0.99)
     base = np.log(tau / (1.0 - tau)) + w.approval_offset
+    del tau
     model.approval = np.zeros((len(Level), len(trust)))
     for level in Level:
         if level == Level.SELF:
-            continue  # nobody is surveyed about self-governance
-        model.approval[level] = 1.0 / (1.0 + np.exp(-(base + w.approval_distance * (level - Level.STREET))))
+            continue  # nobody is surveyed about self-governance (the row stays 0 and is never touched)
+        row = model.approval[level]  # σ(base + distance·(L − street)), in place: no n-length temporaries
+        np.add(base, w.approval_distance * (level - Level.STREET), out=row)
+        np.negative(row, out=row)
+        np.exp(row, out=row)
+        row += 1.0
+        np.divide(1.0, row, out=row)
     model.approval_sum = model.approval.sum(axis=1)
 
 

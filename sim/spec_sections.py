@@ -73,7 +73,8 @@ class RunSpec(_Frozen):
 class WorldSpec(_Frozen):
     """The city: its administrative tree and its residents' dispositions."""
 
-    population: int = F(20_000, unit="residents", ge=50, le=5_000_000, desc="Total residents of the city.")
+    population: int = F(20_000, unit="residents", ge=50, le=40_000_000,
+                        desc="Total residents of the city (up to a megacity: Beijing has 21.9 million, Chongqing 32).")
     city_file: str | None = Field(
         None, description="A city file (.csv or .toml, docs/city-files.md) listing the city's districts, streets and "
         "communities with their populations; a relative path is read relative to the scenario file. Its total "
