@@ -79,7 +79,7 @@ class Approval:
     def evaluate(self, r: int, level: int, good: bool, scale: float = 1.0) -> None:
         """Resident ``r``'s experience with ``level`` (and their contacts' hearing of it) moves approval of it.
 
-        Good: a ← a + w·(1 − a); bad: a ← a − w·ℓ·scale·a, with w = ``approval.experience_weight``
+        Good: a ← a + min(1, w·scale)·(1 − a); bad: a ← a − w·ℓ·scale·a, with w = ``approval.experience_weight``
         for the resident and w × ``approval.heard_share`` for each contact, ℓ = ``world.trust_loss_weight``.
         """
         if level < Level.COMMUNITY:
@@ -95,8 +95,8 @@ class Approval:
         step[0] = a.experience_weight
         old = row[idx]
         if good:
-            new = old + step * (1.0 - old)
-            self.exposure_good[level] += 1.0 + a.heard_share * len(c)
+            new = old + np.minimum(step * scale, 1.0) * (1.0 - old)
+            self.exposure_good[level] += scale * (1.0 + a.heard_share * len(c))
         else:
             new = old - np.minimum(step * (m.spec.world.trust_loss_weight * scale), 1.0) * old
             self.exposure_bad[level] += scale * (1.0 + a.heard_share * len(c))

@@ -25,7 +25,7 @@ from pydantic import field_validator
 class ApprovalSpec(_Frozen):
     """Approval of each level of government: a common prior blended with exposure-weighted experience."""
 
-    offset: float = F(0.833, unit="logit", ge=-5.0, le=5.0,
+    offset: float = F(0.814, unit="logit", ge=-5.0, le=5.0,
                       desc="The common prior (policy and media, the same for every level) as log-odds added to a "
                       "resident's trust: prior_i = σ(logit τ_i + offset).",
                       source="T10 (Ash Center 2016); fitted with experience_weight, tools/fit_approval.py, docs/calibration.md")
@@ -49,11 +49,11 @@ class ApprovalSpec(_Frozen):
     warm_start: bool = F(True, unit="switch",
                          desc="Start every resident at the approval the baseline exposure rates sustain (stationary "
                          "baseline); off: start at the prior, so any gradient must emerge during the run.")
-    baseline_good: list[float] = F([0.2149, 0.0326, 0.0004, 0.0], unit="per resident-year",
+    baseline_good: list[float] = F([0.2248, 0.0342, 0.0004, 0.0], unit="per resident-year",
                                    desc="Good experiences (own + heard, in own-experience units) with the community, "
                                    "street, district and city per resident-year in the calibrated baseline; measured "
                                    "by tools/fit_approval.py.")
-    baseline_bad: list[float] = F([0.0805, 0.0554, 0.0316, 0.0044], unit="per resident-year",
+    baseline_bad: list[float] = F([0.081, 0.055, 0.0318, 0.0041], unit="per resident-year",
                                   desc="Bad experiences (own + heard, weighted by scale), as baseline_good.")
     update_days: int = F(7, unit="days", ge=1, le=90, desc="Days between relaxation updates.")
 

@@ -38,6 +38,7 @@ from govsim.sim.agents import (
 )
 from govsim.sim.approval import Approval
 from govsim.sim.approval import daily as approval_daily
+from govsim.sim.channels import Channels
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
 from govsim.sim.errors import InputError
@@ -119,7 +120,7 @@ class GovernanceModel(Model):
             n, trust, res_building, party, registered, w.participation_initial, w.participation_floor,
             w.participation_decay_per_year / 365.0, w.tacitus_threshold,
         )
-        Resident.create_agents(self, n, np.arange(n))
+        self._resident_agents: dict[int, Resident] = {}  # Mesa views made on demand (resident_agent)
         self.has_head = rng.random(self.n_buildings) < s.policy.building_heads
         self.district_capacity = city.district_capacity
         self.counts = Counts(self.n_communities)
@@ -204,13 +205,17 @@ class GovernanceModel(Model):
         self.city = CityCentre(self, Level.CITY)
         self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - duty_shares(rng, lv.city, 1)[0])
         hire(self.city, lv.city, float(staff["city"][0]), 1.0)
-        self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city]
+        self.channels = Channels(self)  # petition office, courts, legal services, police, centres (sim.channels)
+        self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city,
+                                      *self.channels.all_offices()]
         self.n_mediators = sum(len(o.mediators) for o in self.communities + self.streets)
         self.busy_offices: set[int] = set()  # indices into self.offices with a non-empty queue
         for i, o in enumerate(self.offices):
             o.index = i
-        self.office_level = np.array([int(o.level) for o in self.offices], dtype=np.int64)
+        # the channels' offices get level -1 here: the per-level utilisation outcomes are the ladder's offices'
+        self.office_level = np.array([int(o.level) if o.channel is None else -1 for o in self.offices], dtype=np.int64)
         self.offered = np.zeros(len(self.offices))  # case capacity offered so far, per office
+        self.daily_offer: np.ndarray | None = None  # each office's capacity + extra capacity (None: recompute)
         self.total_capacity = float(sum(o.capacity for o in self.offices))
         joint = rng.random(self.n_communities) < p.red_property
         self.firms = [PropertyFirm(self, c, bool(joint[c])) for c in range(self.n_communities)]
@@ -235,6 +240,36 @@ class GovernanceModel(Model):
                 self.grid_members.setdefault(gid, []).append(GridMember(self, gid))
         arrivals.build_rates(self)  # arrival rates per community and issue type (per day)
 
+    # ------------------------------------------------------------------ residents as Mesa agents
+
+    def resident_agent(self, i: int) -> Resident:
+        """Resident ``i`` as a Mesa agent (a view onto row ``i`` of :attr:`residents`), made on first request.
+
+        Residents live in the :class:`~sim.residents.ResidentTable` arrays and are never stepped, so
+        the model creates no per-resident object by itself (a million ``Resident`` agents cost about
+        9 s and 400 MB and were never read, docs/performance.md). A view, once made, is registered with
+        the model like any agent (``model.agents_by_type[Resident]``) and returned again on later calls.
+        """
+        i = int(i)
+        if not 0 <= i < self.population:
+            raise IndexError(f"resident {i} out of range (the city has {self.population:,} residents)")
+        agent = self._resident_agents.get(i)
+        if agent is None:
+            agent = self._resident_agents[i] = Resident(self, i)
+        return agent
+
+    def resident_agents(self, idx=None):
+        """Residents ``idx`` (default: all) as a Mesa :class:`~mesa.agent.AgentSet` of views, made on demand.
+
+        For AgentSet idioms over residents (``select``, ``agg``, ``do``) in a user's code or a notebook.
+        Asking for all of them costs what eager creation used to (≈9 µs and ≈400 bytes per resident);
+        the views read the arrays, so they stay current as the run goes on.
+        """
+        from mesa.agent import AgentSet
+
+        rows = range(self.population) if idx is None else idx
+        return AgentSet([self.resident_agent(i) for i in rows], random=self.random)
+
     # ------------------------------------------------------------------ the day
 
     def step(self) -> None:
@@ -245,7 +280,9 @@ class GovernanceModel(Model):
             for k in self.rng.permutation(len(members)):
                 members[k].patrol()
         self.counts.capacity_offered += self.total_capacity
-        self.offered += [o.capacity + o.extra_capacity for o in self.offices]
+        if self.daily_offer is None:  # only a secretary project's start or end changes it (7,700 offices in Beijing)
+            self.daily_offer = np.array([o.capacity + o.extra_capacity for o in self.offices])
+        self.offered += self.daily_offer
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
         trust_daily(self)

@@ -39,6 +39,7 @@ class SecretaryProject:
         m.programmes.projects.append(self)
         office = m.communities[self.community]
         office.extra_capacity += self.staff_capacity
+        m.daily_offer = None  # the model recomputes each office's daily offer
         m.total_capacity += self.staff_capacity
         m.supply[self.community] += self.supply
         m.project_active[self.community] += 1
@@ -50,6 +51,7 @@ class SecretaryProject:
         m = self.model
         office = m.communities[self.community]
         office.extra_capacity -= self.staff_capacity
+        m.daily_offer = None
         m.total_capacity -= self.staff_capacity
         m.supply[self.community] -= self.supply
         m.project_active[self.community] -= 1

@@ -73,7 +73,8 @@ class RunSpec(_Frozen):
 class WorldSpec(_Frozen):
     """The city: its administrative tree and its residents' dispositions."""
 
-    population: int = F(20_000, unit="residents", ge=50, le=5_000_000, desc="Total residents of the city.")
+    population: int = F(20_000, unit="residents", ge=50, le=40_000_000,
+                        desc="Total residents of the city (up to a megacity: Beijing has 21.9 million, Chongqing 32).")
     city_file: str | None = Field(
         None, description="A city file (.csv or .toml, docs/city-files.md) listing the city's districts, streets and "
         "communities with their populations; a relative path is read relative to the scenario file. Its total "
@@ -333,7 +334,8 @@ class BehaviourSpec(_Frozen):
     petition_propensity: float = F(0.6, unit="probability", ge=0.0, le=1.0,
                                    desc="Chance a distrustful resident petitions beyond the city instead of "
                                    "using the city's own channel (越级上访).",
-                                   source="calibrated (T2), docs/calibration.md")
+                                   source="calibrated against T2 when T2 was mapped to share_left_city (before "
+                                   "issue 16); T2 now maps to courts, so this awaits recalibration, docs/calibration.md")
     max_silent_days: float = F(120.0, unit="days", ge=1.0, le=3650.0,
                                desc="A silent, undetected issue older than this is given up.")
 
@@ -458,22 +460,6 @@ class EffectsSpec(_Frozen):
         desc="Share of a resident's delay before reporting removed by a hotline that is open at any hour.")
     building_head_report_cost_cut: float = F(0.5, unit="logit", ge=0.0, le=5.0,
                                              desc="Reporting cost removed where the building has a head.")
-
-
-class ShockSpec(_Frozen):
-    """A named risk event hitting an area and several issue types at once (叠加效应)."""
-
-    name: str = Field(..., description="Name of the event, e.g. 'demolition project'.")
-    day: int = F(90, unit="day", ge=0, le=3650, desc="Day the shock starts.")
-    duration_days: int = F(60, unit="days", ge=1, le=3650, desc="How long it lasts.")
-    district: int = F(-1, unit="index", ge=-1, le=29, desc="District hit (0-based), or -1 for the whole city.")
-    community: int = F(-1, unit="index", ge=-1, le=49_999,
-                       desc="Community hit (0-based, numbered across the city), or -1 for the whole district or city.")
-    types: list[IssueType] = Field(..., min_length=1, description="Issue types whose rates rise.")
-    rate_multiplier: float = F(3.0, unit="multiplier", ge=0.0, le=100.0, desc="Multiplier on those rates.")
-    severity_boost: float = F(0.2, unit="0–1", ge=0.0, le=1.0, desc="Added to the initial severity of those issues.")
-    trust_hit: float = F(0.0, unit="share", ge=0.0, le=1.0,
-                         desc="Immediate relative trust loss of residents in the area when the shock starts.")
 
 
 class CostsSpec(_Frozen):

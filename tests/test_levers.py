@@ -73,6 +73,10 @@ CASES: tuple[LeverCase, ...] = (
               world={"world.population": 20000}),
     LeverCase("data_sharing", 0.0, 1.0, "bounces", "less",
               "one platform: referred cases reach the right department"),
+    # petitions are about 15 a year at 20,000 residents and a handful at 3,000 (T11's city is a county)
+    LeverCase("conflict_centre", 0.0, 1.0, "petitions", "less",
+              "the one-stop centre routes escalations and petitions to legal services and mediation (T3, T11)",
+              replicates=30, world={"world.population": 20000}),
     LeverCase("early_warning", 0.0, 1.0, "issues_detected_early", "greater",
               "the risk score flags festering issues nobody reported"),
     LeverCase("hotline_response", False, True, "issues_reported", "greater",
