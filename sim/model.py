@@ -36,6 +36,8 @@ from govsim.sim.agents import (
     RiskShock,
     StreetOffice,
 )
+from govsim.sim.approval import Approval
+from govsim.sim.approval import daily as approval_daily
 from govsim.sim.channels import Channels
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
@@ -44,8 +46,10 @@ from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
 from govsim.sim.neighbourhoods import community_effects
+from govsim.sim.participation import Participation
+from govsim.sim.participation import daily as participation_daily
 from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (SecretaryProject: compatibility)
-from govsim.sim.residents import ResidentTable, init_approval
+from govsim.sim.residents import ResidentTable
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
 from govsim.sim.timers import CaseCalendar
 from govsim.sim.trust import TrustDynamics
@@ -129,8 +133,9 @@ class GovernanceModel(Model):
         self.project_active = np.zeros(self.n_communities, dtype=np.int64)  # running projects per community
         self.yearly_cost = yearly_cost(s, city)
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
-        init_approval(self, trust)
         self.trust_dynamics = TrustDynamics(self)
+        self.approval = Approval(self)  # uses the trust network's contacts
+        self.participation = Participation(self)
 
     def _build_offices(self) -> None:
         """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
@@ -281,6 +286,8 @@ class GovernanceModel(Model):
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
         trust_daily(self)
+        approval_daily(self)
+        participation_daily(self)
         self.datacollector.collect(self)
 
     def arise_one(self, kind: int, resident: int, extra_severity: float = 0.0) -> Issue:
