@@ -158,8 +158,10 @@ class Channels:
         self.file(issue, k, routed=True)
 
     def petition(self, issue: Issue) -> None:
-        """A petition: to a centre where there is one, else above the city (``behaviour.petition_propensity``)
-        or to the city's petition office."""
+        """A petition: to a centre where there is one, else above the city or to the city's petition office.
+
+        Above the city with ``behaviour.petition_propensity``.
+        """
         if self.centre_for(issue):
             self.to_centre(issue)
         elif self.model.rng.random() < self.model.spec.behaviour.petition_propensity:

@@ -124,8 +124,9 @@ def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: fl
 
 
 def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:
-    """A good experience of weight ``scale``: with living trust (:mod:`sim.trust`) it is remembered and heard
-    of; else τ ← τ + α_gain(1 − τ)·scale.
+    """A good experience of weight ``scale``: remembered and heard of, or τ ← τ + α_gain(1 − τ)·scale.
+
+    With living trust (:mod:`sim.trust`) it is remembered and heard of; else trust moves at once.
 
     Without living trust the gain is discounted below the Tacitus threshold and neighbours hear of it.
     """

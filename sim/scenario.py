@@ -17,6 +17,7 @@ from govsim.sim.catalog import scenario_file
 from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
 from govsim.sim.feedback_spec import ApprovalSpec, ParticipationSpec
 from govsim.sim.policies import PolicySpec
+from govsim.sim.spec_disputes import ChannelSpec, ChannelsSpec, PartiesSpec, ShockSpec
 from govsim.sim.spec_sections import (
     DEPARTMENTS,
     ISSUE_TYPES,
@@ -40,7 +41,6 @@ from govsim.sim.spec_sections import (
     WorldSpec,
     _Frozen,
 )
-from govsim.sim.spec_disputes import ChannelSpec, ChannelsSpec, PartiesSpec, ShockSpec
 from govsim.sim.trust_spec import TimelineEntry, TrustSpec
 from pydantic import Field, ValidationError, model_validator
 

@@ -60,7 +60,7 @@ def test_centre_routes_by_t3_and_is_a_costed_lever():
     routed = m.counts.centre_routed
     assert routed.sum() == m.counts.centre_cases == n
     t3 = np.array(spec.channels.centre_routing) / sum(spec.channels.centre_routing)
-    assert np.allclose(routed / n, t3, atol=0.03), dict(zip(CHANNELS, routed / n))
+    assert np.allclose(routed / n, t3, atol=0.03), dict(zip(CHANNELS, routed / n, strict=True))
     # centre-routed petition-office cases are not counted as residents' petitions
     s = m.summary()
     assert s["centre_to_petition_office"] == routed[PETITION] and s["petitions"] == m.counts.left_city

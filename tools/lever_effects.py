@@ -103,8 +103,10 @@ PARTICIPATION_LEVERS = ("party_member_return", "self_governance", "party_buildin
 
 
 def participation_table(workers: int) -> None:
-    """Each participation lever's effect on ``participation_rate`` after two years (0 → 1), with and without
-    the feedback of ODD §7.18 (``participation.feedback``), paired, with a 95 % t-interval."""
+    """Each participation lever's effect on ``participation_rate`` after two years (0 → 1), paired.
+
+    With and without the feedback of ODD §7.18 (``participation.feedback``), with a 95 % t-interval.
+    """
     rows = []
     for feedback in (True, False):
         world = {**TRUST_WORLD, "participation.feedback": feedback}
