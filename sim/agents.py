@@ -131,7 +131,7 @@ class Office(Agent):
         return m
 
     def take_up_cases(self) -> None:
-        """Take up queued cases within today's capacity (early-warning flags go first).
+        """Take up queued cases within today's capacity (flagged cases were filed at the front).
 
         Capacity not used up as a whole case carries over to the next day. A case taken up stops
         growing in severity, gets the next handler, may meet a corrupt official (community and street),
@@ -146,10 +146,6 @@ class Office(Agent):
         p = model.spec.policy
         now = model.time
         counts = model.counts
-        if p.early_warning > 0 and n > 0 and len(q) > n:
-            # NB: ``q`` still holds the queue as it was; the reordered queue is worked from tomorrow on.
-            # Known (outputs are pinned by the golden runs): the risk score's reordering starts a day late.
-            self.prioritise()
         grassroots = self.level in (Level.COMMUNITY, Level.STREET)
         while n > 0 and q:
             issue = q.popleft()
@@ -174,19 +170,6 @@ class Office(Agent):
             model.calendar.set(issue, ladder.on_handled, model.calendar.delay(lv.handling_days * self.handling_factor))
         if not q:
             model.busy_offices.discard(self.index)
-
-    def prioritise(self) -> None:
-        """Early warning: the risk score moves the most severe waiting cases to the front (stale entries go)."""
-        now = self.model.time
-        live = [i for i in self.queue if i.state == IssueState.QUEUED and i.office is self]
-        k = int(round(len(live) * self.model.spec.policy.early_warning))
-        if k <= 0:
-            self.queue = deque(live)
-            return
-        ranked = sorted(live, key=lambda i: (-i.severity(now), i.uid))
-        top = ranked[:k]
-        top_ids = {i.uid for i in top}
-        self.queue = deque(top + [i for i in live if i.uid not in top_ids])
 
 
 class CommunityOffice(Office):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from govsim.sim import arrivals, metrics, timeline, units
+from govsim.sim import arrivals, metrics, timeline, units, warning
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -39,6 +39,7 @@ from govsim.sim.agents import (
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
 from govsim.sim.errors import InputError
+from govsim.sim.evaluation import Evaluation
 from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
@@ -130,6 +131,8 @@ class GovernanceModel(Model):
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
         init_approval(self, trust)
         self.trust_dynamics = TrustDynamics(self)
+        self.signals = warning.Signals(self)  # what the system has seen (the risk score's records)
+        self.evaluation = Evaluation(self)  # how offices are judged
 
     def _build_offices(self) -> None:
         """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
@@ -239,6 +242,7 @@ class GovernanceModel(Model):
             members = self.grid_members[gid]
             for k in self.rng.permutation(len(members)):
                 members[k].patrol()
+        warning.daily(self)  # the early-warning risk score's run, on its check days
         self.counts.capacity_offered += self.total_capacity
         self.offered += [o.capacity + o.extra_capacity for o in self.offices]
         for i in sorted(self.busy_offices):

@@ -25,7 +25,6 @@ from govsim.sim.spec_sections import (
     CostsSpec,
     Department,
     DepartmentsSpec,
-    EffectsSpec,
     F,
     GridSpec,
     IssuesSpec,
@@ -40,6 +39,7 @@ from govsim.sim.spec_sections import (
     WorldSpec,
     _Frozen,
 )
+from govsim.sim.effects_spec import EffectsSpec
 from govsim.sim.trust_spec import TimelineEntry, TrustSpec
 from pydantic import Field, ValidationError, model_validator
 
