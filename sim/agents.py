@@ -97,6 +97,7 @@ class Office(Agent):
         district, street, community: Where it sits (-1 where not applicable).
         capacity: Cases it can take up per day (the staff time other duties leave, ODD §5).
         duties: Share of its staff's time spent on duties other than cases (drawn once, T14).
+        visits: Case capacity owed to the risk score's visits (:mod:`sim.warning`), taken before today's cases.
         taken, waited: Cases taken up so far and the days they waited in its queue in all.
         handling_factor: Multiplier on the level's handling days (street refocus shortens it).
         queue: Cases waiting, oldest first.
@@ -114,6 +115,7 @@ class Office(Agent):
         self.extra_capacity = 0.0
         self.handling_factor = 1.0
         self.carry = 0.0
+        self.visits = 0.0  # case capacity owed to the risk score's visits, taken from the next cases
         self.queue: deque[Issue] = deque()
         self.index = -1  # position in the model's office list
         self.mediators: list[Mediator] = []
@@ -138,7 +140,9 @@ class Office(Agent):
         and is handled after the level's handling days (:func:`sim.ladder.on_handled`).
         """
         model = self.model
-        cap = self.capacity + self.extra_capacity + self.carry
+        cap = self.capacity + self.extra_capacity + self.carry - self.visits  # risk-score visits (sim/warning.py)
+        self.visits = max(0.0, -cap)
+        cap = max(0.0, cap)
         n = int(cap)
         self.carry = cap - n
         q = self.queue

@@ -125,7 +125,7 @@ def visit(model: GovernanceModel, building: int, latent: list[Issue]) -> None:
     c.warning_flags += 1
     c.warning_capacity += e.false_alarm_visit_cases
     if office.queue:  # an idle office absorbs the visit; a busy one takes it from today's cases
-        office.carry -= e.false_alarm_visit_cases
+        office.visits += e.false_alarm_visit_cases
     found = [i for i in sorted(latent, key=lambda i: i.uid) if i.state == IssueState.LATENT]
     if found:
         for issue in found:
