@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml")
 EXPERIMENT = load_experiment(ROOT / "experiments" / "calibrate_baseline.toml")
 
-MET = {"T4", "T5", "T6_family", "T6_neighbour", "T8_items", "T10_street", "T10_district", "T10_gradient"}
+MET = {"T1", "T2", "T4", "T5", "T6_family", "T6_neighbour", "T8_items", "T8_closed", "T10_street", "T10_district",
+       "T10_gradient"}
 """Targets docs/calibration.md says the calibrated baseline meets (mean over replicates within the interval).
 
-T1 (0.958 against 0.96–0.98), T2 (0.0048 against 0.005–0.015) and T8_closed (0.941 against 0.88–0.94)
-are narrowly missed with living trust and, as the issues ask, not re-tuned (docs/calibration.md)."""
+All eleven are met on the baseline with living trust and departments' workload; T1, T2 and T8_closed sit
+near an edge of their intervals (docs/calibration.md)."""
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,9 @@ def test_too_many_whistles_overload_departments_whose_capacity_binds():
     rates = {"some": 0.25, "all": 1.0}
     gaps = {}
     for cap in (0.1, 0.8):
-        world = apply_overrides(BASELINE, {"levels.district.cases_per_staff_day": cap})
+        # departments' other duties pinned to 0, so that ``cap`` is their case capacity per staff member
+        world = apply_overrides(BASELINE, {"levels.district.cases_per_staff_day": cap,
+                                           "levels.district.other_duties_share": 0.0})
         specs = [apply_overrides(world, {"departments.whistle_propensity": w, "run.name": name})
                  for name, w in rates.items()]
         runs, _ = run_replicates(specs, replicate_seeds(5, 10), workers=2)
@@ -105,12 +108,13 @@ def test_an_intermediate_whistle_rate_is_healthiest_where_department_capacity_bi
     unsolved (left the city or given up) than both, by one-sided paired t-tests over 24 common seeds,
     p < 0.01 each (docs/calibration.md, "Validation").
     """
-    # departments staffed at 0.9 per 10,000 residents (three quarters of the first baseline's
+    # departments staffed at 0.9 per 10,000 residents, all of it on cases (three quarters of the first baseline's
     # 50,000-resident city, 2 districts × 3 staff per department): with streets' case capacity now
     # binding too, the pattern needs departments whose capacity binds (at 1.2 whistling every case is no
     # worse than 0.75; at 0.6 and below no whistles is best: docs/calibration.md, "Validation")
     world = apply_overrides(BASELINE, {"world.population": 50_000, "levels.district.cases_per_staff_day": 0.5,
-                                       "levels.district.staff_per_10k": 0.9})
+                                       "levels.district.staff_per_10k": 0.9,
+                                       "levels.district.other_duties_share": 0.0})
     rates = {"none": 0.0, "intermediate": 0.75, "all": 1.0}
     specs = [apply_overrides(world, {"departments.whistle_propensity": w, "run.name": name})
              for name, w in rates.items()]
