@@ -152,8 +152,12 @@ def test_lever_direction(case, results):
     assert p < ALPHA, f"{case.lever}: {case.outcome} Δ={diff:+.4g}, one-sided p={p:.3g} ({case.why})"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.lever != "grassroots_corruption"],
-                         ids=[c.lever for c in CASES if c.lever != "grassroots_corruption"])
+FREE = ("grassroots_corruption", "closure_rate_targets")
+"""Levers without a money cost: a negative lever and an evaluation rule (their costs are in the outcomes)."""
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.lever not in FREE],
+                         ids=[c.lever for c in CASES if c.lever not in FREE])
 def test_costly_lever_raises_cost(case, results):
     """Raising a costly lever raises the yearly cost and the run's ``cost`` outcome (every replicate)."""
     base = apply_overrides(load_scenario(ROOT / "scenarios" / "baseline.toml"), WORLD, "test")
@@ -166,9 +170,10 @@ def test_costly_lever_raises_cost(case, results):
 
 
 def test_corruption_costs_nothing_but_trust():
-    """Corruption is a negative lever: it has a cost entry of zero at every setting."""
+    """Corruption is a negative lever, closure targets an evaluation rule: a cost entry of zero at every setting."""
     base = ScenarioSpec()
     for v in (0.0, 0.5, 1.0):
+        assert LEVER_COSTS["closure_rate_targets"](apply_overrides(base, {"policy.closure_rate_targets": v}, "t")) == 0.0
         assert LEVER_COSTS["grassroots_corruption"](apply_overrides(base, {"policy.grassroots_corruption": v})) == 0.0
 
 
