@@ -123,6 +123,7 @@ class Office(Agent):
         self.taken = 0
         self.waited = 0.0
         self.duties = 0.0
+        self.channel = None  # a sim.channels.CityChannel when the office is one of the city's channels
 
     def next_handler(self) -> Mediator | None:
         """The handler who takes the next case (round robin)."""
@@ -171,7 +172,10 @@ class Office(Agent):
             counts.attempts[self.level] += 1
             if grassroots and model.type_mediation[issue.kind]:
                 counts.mediation_cases[issue.kind] += 1
-            model.calendar.set(issue, ladder.on_handled, model.calendar.delay(lv.handling_days * self.handling_factor))
+            if self.channel is None:
+                model.calendar.set(issue, ladder.on_handled, model.calendar.delay(lv.handling_days * self.handling_factor))
+            else:  # a channel beyond the ladder (sim.channels) handles at its own pace
+                model.calendar.set(issue, self.channel.on_handled, model.calendar.delay(self.channel.spec.handling_days))
         if not q:
             model.busy_offices.discard(self.index)
 

@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from govsim.sim import ladder
+from govsim.sim import ladder, parties
 from govsim.sim.issues import Channel, Issue
 from govsim.sim.levels import Level
 from govsim.sim.neighbourhoods import community_effects
@@ -51,6 +51,7 @@ def build_rates(model: GovernanceModel) -> None:
     eff = community_effects(model.world.table)
     model.neighbourhood_rate = np.stack([eff.rate[t] for t in ISSUE_TYPES], axis=1)
     model.report_shift = np.asarray(eff.report_logit, dtype=float)
+    parties.build(model)
     update_rates(model)
 
 
@@ -146,6 +147,7 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
         else:
             model.calendar.set(issue, on_reconsider, b.reconsider_days)
         created.append(issue)
+    parties.assign(model, created)
     return created
 
 
@@ -213,9 +215,10 @@ def apply_shocks(model: GovernanceModel) -> None:
     """Rebuild the rate multipliers and severity boosts from the shocks under way (overlaps compound)."""
     model.shock_mult[:] = 1.0
     model.shock_boost[:] = 0.0
-    for shock in model.active_shocks:
+    areas = [shock_area(model, shock) for shock in model.active_shocks]
+    parties.collective_tables(model, areas)  # shocks seed collective disputes (a shared grievance)
+    for shock, area in zip(model.active_shocks, areas, strict=True):
         sh = model.spec.shocks[shock.index]
-        area = shock_area(model, shock)
         for t in [ISSUE_TYPES.index(t) for t in sh.types]:
             model.shock_mult[area, t] *= sh.rate_multiplier
             model.shock_boost[area, t] += sh.severity_boost

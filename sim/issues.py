@@ -50,7 +50,11 @@ class Issue:
     Attributes:
         uid: Sequential id within the model.
         kind: Index into ``sim.scenario.ISSUE_TYPES``.
-        resident: Index of the resident who is party to it.
+        resident: Index of the resident who is party to it (a group's organiser; of two parties, the
+            one who raised it or last escalated it).
+        other: The second party of a two-party dispute, or -1.
+        group, members: A collective dispute's size and its members besides the organiser.
+        centred: Whether a conflict-resolution centre has routed it already.
         building, grid, community, street, district: Where it arose.
         born: Day it arose.
         state: An :class:`IssueState`.
@@ -65,7 +69,7 @@ class Issue:
         "uid", "kind", "resident", "building", "grid", "community", "street", "district", "born",
         "state", "level", "sev_base", "sev_since", "growth", "frozen", "base_authority", "escalate_at",
         "stage", "known_at", "channel", "hotline", "flagged", "bounces", "handler", "corrupt",
-        "history", "office",
+        "history", "office", "other", "group", "members", "centred",
     )
 
     def __init__(self, uid: int, kind: int, resident: int, loc: tuple[int, int, int, int, int], born: float,
@@ -93,6 +97,10 @@ class Issue:
         self.corrupt = False
         self.history: list[tuple[float, str, int]] = [(born, "arise", -1)]
         self.office: Office | None = None
+        self.other = -1  # the second party of a two-party dispute (sim.parties), or -1
+        self.group = 1  # residents in the dispute's group: 1 unless collective
+        self.members = None  # a collective dispute's members other than the organiser (np.ndarray)
+        self.centred = False  # whether a conflict-resolution centre has routed it (sim.channels)
 
     def severity(self, now: float) -> float:
         """Severity at ``now``: s = 1 − (1 − s₀)(1 − g)^(days unattended); frozen while in handling."""

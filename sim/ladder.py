@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from govsim.sim import parties
 from govsim.sim.issues import Channel, Issue, IssueState
 from govsim.sim.levels import Level
 from govsim.sim.metrics import ABANDONED_COLUMN, LEFT_CITY_COLUMN, MOVE_LEFT_CITY
-from govsim.sim.residents import evaluate, gain_trust, lose_trust
+from govsim.sim.residents import evaluate, lose_trust
 from govsim.sim.scenario import ISSUE_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,15 +68,11 @@ def detect(model: GovernanceModel, issue: Issue, channel: Channel) -> None:
         model.residents.reinforce(issue.resident, model.spec.world.participation_reinforcement
                                  * model.spec.effects.party_member_example, now)
     auth = issue.authority(now)
-    trust = model.residents.trust[issue.resident]
+    trust = parties.deciding_trust(model, issue)
     if channel == Channel.REPORT:
         if trust < model.residents.threshold and rng.random() < b.skip_probability:
-            # distrust: skip the local channels altogether (越级上访)
-            if rng.random() < b.petition_propensity:
-                issue.channel = int(Channel.PETITION)
-                leave_city(model, issue)
-            else:
-                file_at(model, issue, Level.CITY)
+            # distrust: skip the local channels altogether and petition (越级上访; sim.channels)
+            model.channels.petition(issue)
             return
         if p.hotline_response:
             issue.hotline = True
@@ -161,7 +158,7 @@ def on_handled(model: GovernanceModel, issue: Issue) -> None:
         return
     lv = s.levels.of(level)
     r = issue.resident
-    trust = model.residents.trust[r]
+    trust = parties.settle_trust(model, issue)  # the less trusting of two parties, a group's mean
     sev = issue.severity(now)
     skill = issue.handler.skill if (issue.handler is not None and level > Level.SELF) else lv.skill
     logit = (lv.settle_intercept + st.skill_weight * skill + st.legal_weight * p.rule_of_law
@@ -193,9 +190,11 @@ def on_handled(model: GovernanceModel, issue: Issue) -> None:
         model.counts.failed[level] += 1
         if mediation:
             model.counts.mediation_failed += 1
-        lose_trust(model, r, 1.0)
-        evaluate(model, r, level, False)
+        parties.experience(model, issue, False, 1.0, level)
         issue.history.append((now, "failed", level))
+        if mediation and model.rng.random() < model.spec.channels.court_propensity:
+            model.channels.sue(issue)  # a party sues instead of going up the ladder (T2)
+            return
         resident_reacts(model, issue)
 
 
@@ -266,8 +265,7 @@ def on_arrive(model: GovernanceModel, issue: Issue) -> None:
         if model.rng.random() < p_bounce:
             issue.bounces += 1
             model.counts.bounces += 1
-            lose_trust(model, issue.resident, 0.5)
-            evaluate(model, issue.resident, Level.DISTRICT, False, 0.5)
+            parties.experience(model, issue, False, 0.5, Level.DISTRICT)
             issue.stage += 1
             issue.history.append((model.time, "bounced", target))
             model.calendar.set(issue, on_arrive, model.calendar.delay(d.bounce_days))
@@ -280,8 +278,7 @@ def on_patience(model: GovernanceModel, issue: Issue) -> None:
     if issue.state != IssueState.QUEUED:
         return
     model.counts.patience_expired += 1
-    lose_trust(model, issue.resident, 0.5)
-    evaluate(model, issue.resident, issue.level, False, 0.5)
+    parties.experience(model, issue, False, 0.5, issue.level)
     issue.history.append((model.time, "waited too long", issue.level))
     resident_reacts(model, issue)
 
@@ -291,7 +288,7 @@ def on_deadline(model: GovernanceModel, issue: Issue) -> None:
     if issue.state != IssueState.QUEUED:
         return
     model.counts.deadlines_missed += 1
-    lose_trust(model, issue.resident, 0.5)
+    parties.experience(model, issue, False, 0.5)
     issue.flagged = True  # supervised: goes to the front of the next queue
     if issue.level >= Level.CITY:
         resident_reacts(model, issue)
@@ -300,23 +297,34 @@ def on_deadline(model: GovernanceModel, issue: Issue) -> None:
 
 
 def resident_reacts(model: GovernanceModel, issue: Issue) -> None:
-    """After a failure or a long wait the resident gives up, escalates one level, or skips levels.
+    """After a failure or a long wait the parties give up, escalate one level, skip levels or petition.
 
-    A distrustful resident (below the Tacitus threshold) may skip to the city or petition beyond it.
+    The case is given up only if every party gives up (:func:`sim.parties.gives_up`). A group may
+    go as a group petition (集体上访, :meth:`sim.channels.Channels.petition`). A distrustful party (below
+    the Tacitus threshold) may skip levels: a petition. Escalations beyond the street go to a
+    conflict-resolution centre where the district has one (:meth:`sim.channels.Channels.to_centre`).
     """
     b = model.spec.behaviour
     rng = model.rng
     now = model.time
-    trust = model.residents.trust[issue.resident]
-    if rng.random() < b.give_up_base * (1.0 - issue.severity(now)):
+    ch = model.channels
+    if parties.gives_up(model, issue, issue.severity(now)):
         abandon(model, issue)
         return
     model.counts.escalations += 1
+    if issue.group > 1 and issue.level < Level.CITY and rng.random() < model.spec.parties.group_petition_propensity:
+        model.counts.group_petitions += 1
+        ch.petition(issue)
+        return
     target = issue.level + 1
-    distrust = trust < model.residents.threshold
-    if distrust and rng.random() < b.skip_probability:
-        target = Level.CITY
-    if target > Level.CITY or (target == Level.CITY and distrust and rng.random() < b.petition_propensity):
+    distrust = parties.deciding_trust(model, issue) < model.residents.threshold
+    if distrust and target <= Level.CITY and (target == Level.CITY or rng.random() < b.skip_probability):
+        ch.petition(issue)  # a distrustful party skips levels, or reaches the city: a petition
+        return
+    if target >= Level.DISTRICT and ch.centre_for(issue):
+        ch.to_centre(issue)  # one stop for what would go up to the district, the city or beyond it
+        return
+    if target > Level.CITY:
         leave_city(model, issue)
         return
     send(model, issue, target, 1, "escalated by resident")
@@ -349,8 +357,7 @@ def settle(model: GovernanceModel, issue: Issue, level: int, genuine: bool = Tru
     satisfied = (now - issue.known_at) <= s.settlement.satisfied_days and not issue.corrupt
     if satisfied:
         c.satisfied[level] += 1
-        gain_trust(model, issue.resident)
-        evaluate(model, issue.resident, level, True)
+        parties.experience(model, issue, True, 1.0, level)
         model.residents.reinforce(issue.resident, s.world.participation_reinforcement, now)
     p_relapse = (s.settlement.relapse_base * (1.0 - s.policy.rule_of_law)
                  * (s.settlement.relapse_corrupt_multiplier if issue.corrupt else 1.0))
@@ -370,9 +377,8 @@ def leave_city(model: GovernanceModel, issue: Issue) -> None:
     if issue.kind in HARD_TYPES:
         model.counts.left_city_hard += 1
     model.counts.community_closed[issue.community] += 1
-    lose_trust(model, issue.resident, 1.0)
-    # the petitioner blames the level they were last dealing with (the community if they never filed)
-    evaluate(model, issue.resident, max(issue.level, Level.COMMUNITY), False)
+    # the petitioners blame the level they were last dealing with (the community if they never filed)
+    parties.experience(model, issue, False, 1.0, max(issue.level, Level.COMMUNITY))
     issue.history.append((model.time, "left city", Level.CITY))
     close(model, issue)
 
@@ -383,8 +389,7 @@ def abandon(model: GovernanceModel, issue: Issue) -> None:
     model.counts.abandoned += 1
     model.counts.community_ladder[issue.community, ABANDONED_COLUMN] += 1
     model.counts.community_closed[issue.community] += 1
-    lose_trust(model, issue.resident, 0.5)
-    evaluate(model, issue.resident, issue.level, False, 0.5)
+    parties.experience(model, issue, False, 0.5, issue.level)
     issue.history.append((model.time, "abandoned", issue.level))
     close(model, issue)
 

@@ -86,6 +86,17 @@ class Counts:
     warning_capacity: float = 0.0
     false_closures: int = 0
     repeat_complaints: int = 0
+    collective: int = 0
+    residents_involved: int = 0
+    group_petitions: int = 0
+    other_party_escalated: int = 0
+    went_to_court: int = 0
+    mediated_to_court: int = 0
+    petition_office: int = 0
+    centre_cases: int = 0
+    centre_routed: np.ndarray = field(default_factory=lambda: np.zeros(5, dtype=np.int64))
+    channel_settled: np.ndarray = field(default_factory=lambda: np.zeros(5, dtype=np.int64))
+    channel_failed: np.ndarray = field(default_factory=lambda: np.zeros(5, dtype=np.int64))
 
     def record_wait(self, days: float) -> None:
         """A case was taken up after waiting ``days`` in a queue."""
@@ -198,9 +209,11 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome("settled_community", "Settled by the community (mediators, workers, grid members)", "issues",
                 "higher", lambda m: m.counts.settled[Level.COMMUNITY]),
         Outcome("settled_street", "Settled by the street office", "issues", "neither", lambda m: m.counts.settled[Level.STREET]),
-        Outcome("settled_district", "Settled by district departments", "issues", "neither",
+        Outcome("settled_district", "Settled by district departments or the district's channels (courts, public "
+                "legal services, police, a conflict-resolution centre)", "issues", "neither",
                 lambda m: m.counts.settled[Level.DISTRICT]),
-        Outcome("settled_city", "Settled by city coordination", "issues", "neither", lambda m: m.counts.settled[Level.CITY]),
+        Outcome("settled_city", "Settled by city coordination or the city's petition office", "issues", "neither",
+                lambda m: m.counts.settled[Level.CITY]),
         Outcome("left_city", "Issues that left the city (petitions beyond it): the failure state", "issues", "lower",
                 lambda m: m.counts.left_city),
         Outcome("abandoned", "Issues whose resident gave up unsettled", "issues", "lower", lambda m: m.counts.abandoned),
@@ -224,6 +237,19 @@ OUTCOMES: dict[str, Outcome] = {
                 "probability", "higher", lambda m: m.residents.participation_rate(m.time)),
         Outcome("staff_utilisation", "Cases taken up over case capacity offered by all offices", "share", "neither",
                 lambda m: _share(m.counts.cases_taken, m.counts.capacity_offered)),
+        Outcome("collective_disputes", "Collective disputes (a group with a shared grievance: property fees, wage "
+                "arrears, demolition) that have arisen", "disputes", "lower", lambda m: m.counts.collective),
+        Outcome("group_petitions", "Group petitions (集体上访): collective disputes that escalated as a group to "
+                "the petition office or a conflict-resolution centre", "petitions", "lower",
+                lambda m: m.counts.group_petitions),
+        Outcome("residents_involved", "Residents party to collective disputes (the groups' sizes summed)",
+                "residents", "lower", lambda m: m.counts.residents_involved),
+        Outcome("petitions", "Petitions (T11): cases residents took to the city's petition office themselves plus "
+                "petitions above the city; cases a conflict-resolution centre routed to the petition office are "
+                "counted by centre_to_petition_office", "petitions", "lower",
+                lambda m: m.counts.petition_office + m.counts.left_city),
+        Outcome("went_to_court", "Disputes a party took to court (a legal channel inside the city)", "cases",
+                "neither", lambda m: m.counts.went_to_court),
         Outcome("cost", "Cost so far of staff and levers", "万元 (10,000 yuan)", "lower",
                 lambda m: m.yearly_cost * m.time / 365.0),
         Outcome("service_inequality", "Gini coefficient across communities of the share of their closed issues "
@@ -305,6 +331,15 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
                 "share", "lower", lambda m: _share(m.counts.left_city + m.counts.abandoned, _closed(m))),
         Outcome("share_reaching_city", "Share of closed issues that reached the city or left it (the funnel's tail)",
                 "share", "lower", lambda m: _share(m.counts.settled[Level.CITY] + m.counts.left_city, _closed(m))),
+        Outcome("mediated_to_court", "Share of people's-mediation cases a party took to court after mediation "
+                "failed (T2: ≈ 1 %)", "share", "neither",
+                lambda m: _share(m.counts.mediated_to_court, m.counts.mediation_settled + m.counts.mediation_failed)),
+        Outcome("centre_cases", "Cases a conflict-resolution centre received and routed", "cases", "neither",
+                lambda m: m.counts.centre_cases),
+        Outcome("centre_to_petition_office", "Cases a conflict-resolution centre routed to the petition office "
+                "(T3: 21 % of its cases)", "cases", "neither", lambda m: m.counts.centre_routed[2]),
+        Outcome("other_party_escalations", "Two-party disputes the second party carried on after the first gave "
+                "up", "cases", "neither", lambda m: m.counts.other_party_escalated),
         Outcome("whistles", "Cases a street called a department to (吹哨报到)", "cases", "neither",
                 lambda m: m.counts.whistles),
         Outcome("issues_found_proactively", "Issues found by grid members, building heads, party members or the "

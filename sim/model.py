@@ -36,6 +36,7 @@ from govsim.sim.agents import (
     RiskShock,
     StreetOffice,
 )
+from govsim.sim.channels import Channels
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
 from govsim.sim.errors import InputError
@@ -202,12 +203,15 @@ class GovernanceModel(Model):
         self.city = CityCentre(self, Level.CITY)
         self.city.capacity = float(staff["city"][0]) * lv.city.cases_per_staff_day * (1 - duty_shares(rng, lv.city, 1)[0])
         hire(self.city, lv.city, float(staff["city"][0]), 1.0)
-        self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city]
+        self.channels = Channels(self)  # petition office, courts, legal services, police, centres (sim.channels)
+        self.offices: list[Office] = [*self.communities, *self.streets, *self.departments.values(), self.city,
+                                      *self.channels.all_offices()]
         self.n_mediators = sum(len(o.mediators) for o in self.communities + self.streets)
         self.busy_offices: set[int] = set()  # indices into self.offices with a non-empty queue
         for i, o in enumerate(self.offices):
             o.index = i
-        self.office_level = np.array([int(o.level) for o in self.offices], dtype=np.int64)
+        # the channels' offices get level -1 here: the per-level utilisation outcomes are the ladder's offices'
+        self.office_level = np.array([int(o.level) if o.channel is None else -1 for o in self.offices], dtype=np.int64)
         self.offered = np.zeros(len(self.offices))  # case capacity offered so far, per office
         self.total_capacity = float(sum(o.capacity for o in self.offices))
         joint = rng.random(self.n_communities) < p.red_property

@@ -137,23 +137,24 @@ def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: fl
         return
     w = model.spec.world
     a = model.approval[level, r]
-    new = a + w.trust_gain * (1.0 - a) if good else a - w.trust_gain * w.trust_loss_weight * scale * a
+    new = a + w.trust_gain * scale * (1.0 - a) if good else a - w.trust_gain * w.trust_loss_weight * scale * a
     model.approval[level, r] = new
     model.approval_sum[level] += new - a
 
 
-def gain_trust(model: GovernanceModel, r: int) -> None:
-    """A good experience: with living trust (:mod:`sim.trust`) it is remembered and heard of; else τ ← τ + α_gain(1 − τ).
+def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:
+    """A good experience of weight ``scale``: with living trust (:mod:`sim.trust`) it is remembered and heard
+    of; else τ ← τ + α_gain(1 − τ)·scale.
 
     Without living trust the gain is discounted below the Tacitus threshold and neighbours hear of it.
     """
     td = getattr(model, "trust_dynamics", None)
     if td is not None and td.enabled:
-        td.experience(r, True)
+        td.experience(r, True, scale)
         return
     w = model.spec.world
     tau = model.residents.trust[r]
-    d = w.trust_gain * (1.0 - tau)
+    d = w.trust_gain * (1.0 - tau) * scale
     if tau < w.tacitus_threshold:
         d *= w.tacitus_discount
     word_of_mouth(model, r, model.residents.set_trust(r, tau + d))

@@ -35,11 +35,11 @@ from govsim.sim.spec_sections import (
     LevelsSpec,
     RunSpec,
     SettlementSpec,
-    ShockSpec,
     WorldSpec,
     _Frozen,
 )
 from govsim.sim.effects_spec import EffectsSpec
+from govsim.sim.spec_disputes import ChannelSpec, ChannelsSpec, PartiesSpec, ShockSpec
 from govsim.sim.trust_spec import TimelineEntry, TrustSpec
 from pydantic import Field, ValidationError, model_validator
 
@@ -49,6 +49,8 @@ __all__ = [
     "LEVELS",
     "MEDIATION_TYPES",
     "BehaviourSpec",
+    "ChannelSpec",
+    "ChannelsSpec",
     "CostsSpec",
     "Department",
     "DepartmentsSpec",
@@ -62,6 +64,7 @@ __all__ = [
     "LevelName",
     "LevelSpec",
     "LevelsSpec",
+    "PartiesSpec",
     "PolicySpec",
     "RunSpec",
     "ScenarioSpec",
@@ -89,6 +92,8 @@ class ScenarioSpec(_Frozen):
     grid: GridSpec = Field(default_factory=GridSpec)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     effects: EffectsSpec = Field(default_factory=EffectsSpec)
+    parties: PartiesSpec = Field(default_factory=PartiesSpec)
+    channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
     costs: CostsSpec = Field(default_factory=CostsSpec)
     shocks: list[ShockSpec] = Field(default_factory=list)
     trust: TrustSpec = Field(default_factory=TrustSpec)

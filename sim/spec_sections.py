@@ -65,6 +65,7 @@ def F(default: Any, *, unit: str, desc: str, ge: float | None = None, le: float 
     return Field(default, ge=ge, le=le, description=desc, json_schema_extra=extra)
 
 
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -354,7 +355,8 @@ class BehaviourSpec(_Frozen):
     petition_propensity: float = F(0.6, unit="probability", ge=0.0, le=1.0,
                                    desc="Chance a distrustful resident petitions beyond the city instead of "
                                    "using the city's own channel (越级上访).",
-                                   source="calibrated (T2), docs/calibration.md")
+                                   source="calibrated against T2 when T2 was mapped to share_left_city (before "
+                                   "issue 16); T2 now maps to courts, so this awaits recalibration, docs/calibration.md")
     max_silent_days: float = F(120.0, unit="days", ge=1.0, le=3650.0,
                                desc="A silent, undetected issue older than this is given up.")
 
@@ -413,22 +415,6 @@ class GridSpec(_Frozen):
                                   desc="Chance a visit to a household with a latent issue finds it.")
     on_the_spot_share: float = F(0.35, unit="share", ge=0.0, le=1.0,
                                  desc="Share of mild self-level issues a grid member settles on the spot.")
-
-
-class ShockSpec(_Frozen):
-    """A named risk event hitting an area and several issue types at once (叠加效应)."""
-
-    name: str = Field(..., description="Name of the event, e.g. 'demolition project'.")
-    day: int = F(90, unit="day", ge=0, le=3650, desc="Day the shock starts.")
-    duration_days: int = F(60, unit="days", ge=1, le=3650, desc="How long it lasts.")
-    district: int = F(-1, unit="index", ge=-1, le=29, desc="District hit (0-based), or -1 for the whole city.")
-    community: int = F(-1, unit="index", ge=-1, le=49_999,
-                       desc="Community hit (0-based, numbered across the city), or -1 for the whole district or city.")
-    types: list[IssueType] = Field(..., min_length=1, description="Issue types whose rates rise.")
-    rate_multiplier: float = F(3.0, unit="multiplier", ge=0.0, le=100.0, desc="Multiplier on those rates.")
-    severity_boost: float = F(0.2, unit="0–1", ge=0.0, le=1.0, desc="Added to the initial severity of those issues.")
-    trust_hit: float = F(0.0, unit="share", ge=0.0, le=1.0,
-                         desc="Immediate relative trust loss of residents in the area when the shock starts.")
 
 
 class CostsSpec(_Frozen):

@@ -47,6 +47,7 @@ MUTABLE_KEYS: tuple[str, ...] = (
     "policy.data_sharing",
     "policy.early_warning",
     "policy.hotline_response",
+    "policy.conflict_centre",
     "policy.moral_governance",
     "policy.self_governance",
     "effects.corruption_trust_hit",

@@ -134,8 +134,14 @@ def scenario_dicts(draw: st.DrawFn, fast: dict | None = None) -> dict[str, Any]:
                                      min_size=1, max_size=3, unique=True),
                             st.integers(-1, districts - 1), st.integers(-1, n_comm - 1)))
     d["shocks"] = draw(st.lists(shock, max_size=2))
+    issue_type = _scalar(get_args(ShockSpec.model_fields["types"].annotation)[0], None, None)
+    for key in ("two_party_types", "collective_types"):
+        d["parties"][key] = draw(st.lists(issue_type, max_size=3, unique=True))
+    d["channels"]["centre_routing"] = draw(st.lists(st.floats(0.0, 1.0), min_size=5, max_size=5)
+                                           .filter(lambda xs: sum(xs) > 0.01))
     entry = st.fixed_dictionaries({
-        "day": st.integers(0, 60), "key": st.sampled_from(["policy.grassroots_corruption", "event.success"]),
+        "day": st.integers(0, 60), "key": st.sampled_from(["policy.grassroots_corruption", "event.success",
+                                                         "policy.conflict_centre"]),
         "value": st.floats(0.0, 1.0), "phase_in_days": st.integers(0, 60)})
     d["timeline"] = draw(st.lists(entry, max_size=2))
     return d

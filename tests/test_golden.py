@@ -34,7 +34,8 @@ CASES = {
     "all_levers": ("baseline.toml", 18, {
         "policy.street_empowerment": 0.6, "policy.street_refocus": 0.5, "policy.party_member_return": 0.5,
         "policy.building_heads": 0.7, "policy.party_building_alliance": 0.6, "policy.red_property": 0.5,
-        "policy.data_sharing": 0.7, "policy.early_warning": 0.6, "policy.hotline_response": True,
+        "policy.data_sharing": 0.7, "policy.conflict_centre": 0.5, "policy.early_warning": 0.6,
+        "policy.hotline_response": True,
         "policy.rule_of_law": 0.5, "policy.moral_governance": 0.5, "policy.self_governance": 0.5,
         "policy.secretary_projects": 4, "policy.grassroots_corruption": 0.2,
     }),

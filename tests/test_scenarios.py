@@ -33,6 +33,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "austerity": ("levels.*.staff_per_10k", "policy.grid_members_per_10k"),
     "corruption_scandal": ("policy.grassroots_corruption",),
     "demolition_shock": ("shocks",),
+    "wage_arrears": ("shocks",),
     "tacitus_trap": ("world.initial_trust_mean", "policy.grassroots_corruption"),
     "scandal_and_cleanup": ("timeline",),
     "phased_fengqiao": ("timeline",),
@@ -87,6 +88,17 @@ def test_demolition_shock_hits_one_community_with_land_and_property():
     shocks = load_scenario(ROOT / "scenarios" / "demolition_shock.toml").shocks
     assert len(shocks) == 1
     assert set(shocks[0].types) == {"land", "property"} and shocks[0].community >= 0
+    assert shocks[0].collective_share > 0
+
+
+def test_wage_arrears_seeds_collective_disputes():
+    spec = apply_overrides(load_scenario(ROOT / "scenarios" / "wage_arrears.toml"),
+                           {"world.population": 6000, "run.days": 150})
+    from govsim.sim.model import simulate
+
+    summary = simulate(spec, rng=5)[0]
+    assert summary["collective_disputes"] >= 3
+    assert summary["residents_involved"] >= 5 * summary["collective_disputes"]
 
 
 # --------------------------------------------------------------------------- one baseline

@@ -19,10 +19,8 @@ ARMS = {
     "base": [],
     # T9: the respond-at-once hotline reform (接诉即办)
     "t9": [{"day": 365, "key": "policy.hotline_response", "value": 1}],
-    # T11: county conflict-resolution centres (矛调中心): one platform for referrals and legal backing,
-    # set up over a quarter
-    "t11": [{"day": 365, "key": "policy.data_sharing", "value": 1.0, "phase_in_days": 90},
-            {"day": 365, "key": "policy.rule_of_law", "value": 0.9, "phase_in_days": 90}],
+    # T11: county conflict-resolution centres (矛调中心, the lever since issue 16), set up over a quarter
+    "t11": [{"day": 365, "key": "policy.conflict_centre", "value": 1.0, "phase_in_days": 90}],
 }
 
 
@@ -35,7 +33,7 @@ def _run(job: tuple[str, int]) -> dict[str, float]:
     _, ts = simulate(spec, rng=seed, days=730, timeseries=True)
     a, b = ts.iloc[365], ts.iloc[730]
     settled = sum(b[f"settled_{lv}"] - a[f"settled_{lv}"] for lv in ("self", "community", "street", "district", "city"))
-    return {"petitions_y2": float(b.left_city - a.left_city), "petitions_y1": float(a.left_city),
+    return {"petitions_y2": float(b.petitions - a.petitions), "petitions_y1": float(a.petitions),
             "resolved_y2": float(settled / (b.issues_arisen - a.issues_arisen)),
             "sat_street_y1": float(a.satisfaction_street), "sat_street_y2": float(b.satisfaction_street),
             "trust_y2": float(b.mean_trust)}

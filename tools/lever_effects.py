@@ -75,7 +75,7 @@ def trap_figures(workers: int) -> None:
           f"p = {p2:.2g})")
 
 
-TRUST_WORLD = {"world.population": 3000, "run.days": 730}
+TRUST_WORLD = {"world.population": 20_000, "run.days": 730}
 """The trust table's city: trust relaxes over about a year, so two years show most of a lever's effect."""
 TRUST_REPLICATES = 10
 
