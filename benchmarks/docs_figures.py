@@ -33,6 +33,8 @@ def scaling_figure(points: list[dict[str, Any]]):
     ax1.legend()
     ax2.semilogx(n, [p["us_per_issue"] for p in points], "o-", label="total / issue")
     ax2.semilogx(n, [p["run_us_per_issue"] for p in points], "s-", label="run / issue")
+    if all("cpu_s" in p for p in points):  # CPU time: what a loaded machine does not inflate
+        ax2.semilogx(n, [1e6 * p["cpu_s"] / max(p["issues"], 1) for p in points], "^-", label="CPU / issue")
     ax2.set(xlabel="residents", ylabel="µs per issue", title="Cost per issue", ylim=(0, None))
     ax2.legend()
     ax3.loglog(n, [p["peak_mb"] for p in points], "o-")

@@ -239,7 +239,7 @@ class GridMember(Agent):
         if p_find <= 0:
             return
         issues = list(latent.values())
-        draws = model.rng.random(len(issues))
+        draws = model.rng.random(len(issues)).tolist()  # Python floats: cheaper to compare one by one
         for issue, u in zip(issues, draws, strict=True):
             if u < p_find:
                 self.found += 1

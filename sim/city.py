@@ -249,7 +249,7 @@ class City:
         per_building = np.clip(np.ceil(grid_households / w.households_per_building), 1, grid_residents).astype(np.int64)
         building_size, building_grid = _nested(grid_residents, per_building)
         n_buildings = len(building_size)
-        res_building = np.repeat(np.arange(n_buildings, dtype=np.int64), building_size)
+        res_building = np.repeat(np.arange(n_buildings, dtype=np.int32), building_size)  # int32: 4 bytes a resident
         bounds = np.concatenate([[0], np.cumsum(building_size)])
         cb = np.concatenate([[0], np.cumsum(pop)])
         n_streets, n_districts = t.n_streets, t.n_districts

@@ -359,6 +359,7 @@ def settle(model: GovernanceModel, issue: Issue, level: int, genuine: bool = Tru
         c.satisfied[level] += 1
         parties.experience(model, issue, True, 1.0, level)
         model.residents.reinforce(issue.resident, s.world.participation_reinforcement, now)
+        model.participation.collective_action(issue)  # neighbours of a settled collective dispute take part
     p_relapse = (s.settlement.relapse_base * (1.0 - s.policy.rule_of_law)
                  * (s.settlement.relapse_corrupt_multiplier if issue.corrupt else 1.0))
     if model.rng.random() < p_relapse:

@@ -36,6 +36,8 @@ from govsim.sim.agents import (
     RiskShock,
     StreetOffice,
 )
+from govsim.sim.approval import Approval
+from govsim.sim.approval import daily as approval_daily
 from govsim.sim.channels import Channels
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
@@ -45,8 +47,10 @@ from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
 from govsim.sim.neighbourhoods import community_effects
+from govsim.sim.participation import Participation
+from govsim.sim.participation import daily as participation_daily
 from govsim.sim.programmes import Programmes, SecretaryProject  # noqa: F401  (SecretaryProject: compatibility)
-from govsim.sim.residents import ResidentTable, init_approval
+from govsim.sim.residents import ResidentTable
 from govsim.sim.scenario import DEPARTMENTS, ScenarioSpec
 from govsim.sim.timers import CaseCalendar
 from govsim.sim.trust import TrustDynamics
@@ -117,7 +121,7 @@ class GovernanceModel(Model):
             n, trust, res_building, party, registered, w.participation_initial, w.participation_floor,
             w.participation_decay_per_year / 365.0, w.tacitus_threshold,
         )
-        Resident.create_agents(self, n, np.arange(n))
+        self._resident_agents: dict[int, Resident] = {}  # Mesa views made on demand (resident_agent)
         self.has_head = rng.random(self.n_buildings) < s.policy.building_heads
         self.district_capacity = city.district_capacity
         self.counts = Counts(self.n_communities)
@@ -130,8 +134,9 @@ class GovernanceModel(Model):
         self.project_active = np.zeros(self.n_communities, dtype=np.int64)  # running projects per community
         self.yearly_cost = yearly_cost(s, city)
         self.whistled: set[int] = set()  # uids of cases a street called a department to (吹哨)
-        init_approval(self, trust)
         self.trust_dynamics = TrustDynamics(self)
+        self.approval = Approval(self)  # uses the trust network's contacts
+        self.participation = Participation(self)
         self.signals = warning.Signals(self)  # what the system has seen (the risk score's records)
         self.evaluation = Evaluation(self)  # how offices are judged
 
@@ -213,6 +218,7 @@ class GovernanceModel(Model):
         # the channels' offices get level -1 here: the per-level utilisation outcomes are the ladder's offices'
         self.office_level = np.array([int(o.level) if o.channel is None else -1 for o in self.offices], dtype=np.int64)
         self.offered = np.zeros(len(self.offices))  # case capacity offered so far, per office
+        self.daily_offer: np.ndarray | None = None  # each office's capacity + extra capacity (None: recompute)
         self.total_capacity = float(sum(o.capacity for o in self.offices))
         joint = rng.random(self.n_communities) < p.red_property
         self.firms = [PropertyFirm(self, c, bool(joint[c])) for c in range(self.n_communities)]
@@ -237,6 +243,36 @@ class GovernanceModel(Model):
                 self.grid_members.setdefault(gid, []).append(GridMember(self, gid))
         arrivals.build_rates(self)  # arrival rates per community and issue type (per day)
 
+    # ------------------------------------------------------------------ residents as Mesa agents
+
+    def resident_agent(self, i: int) -> Resident:
+        """Resident ``i`` as a Mesa agent (a view onto row ``i`` of :attr:`residents`), made on first request.
+
+        Residents live in the :class:`~sim.residents.ResidentTable` arrays and are never stepped, so
+        the model creates no per-resident object by itself (a million ``Resident`` agents cost about
+        9 s and 400 MB and were never read, docs/performance.md). A view, once made, is registered with
+        the model like any agent (``model.agents_by_type[Resident]``) and returned again on later calls.
+        """
+        i = int(i)
+        if not 0 <= i < self.population:
+            raise IndexError(f"resident {i} out of range (the city has {self.population:,} residents)")
+        agent = self._resident_agents.get(i)
+        if agent is None:
+            agent = self._resident_agents[i] = Resident(self, i)
+        return agent
+
+    def resident_agents(self, idx=None):
+        """Residents ``idx`` (default: all) as a Mesa :class:`~mesa.agent.AgentSet` of views, made on demand.
+
+        For AgentSet idioms over residents (``select``, ``agg``, ``do``) in a user's code or a notebook.
+        Asking for all of them costs what eager creation used to (≈9 µs and ≈400 bytes per resident);
+        the views read the arrays, so they stay current as the run goes on.
+        """
+        from mesa.agent import AgentSet
+
+        rows = range(self.population) if idx is None else idx
+        return AgentSet([self.resident_agent(i) for i in rows], random=self.random)
+
     # ------------------------------------------------------------------ the day
 
     def step(self) -> None:
@@ -248,10 +284,14 @@ class GovernanceModel(Model):
                 members[k].patrol()
         warning.daily(self)  # the early-warning risk score's run, on its check days
         self.counts.capacity_offered += self.total_capacity
-        self.offered += [o.capacity + o.extra_capacity for o in self.offices]
+        if self.daily_offer is None:  # only a secretary project's start or end changes it (7,700 offices in Beijing)
+            self.daily_offer = np.array([o.capacity + o.extra_capacity for o in self.offices])
+        self.offered += self.daily_offer
         for i in sorted(self.busy_offices):
             self.offices[i].take_up_cases()
         trust_daily(self)
+        approval_daily(self)
+        participation_daily(self)
         self.datacollector.collect(self)
 
     def arise_one(self, kind: int, resident: int, extra_severity: float = 0.0) -> Issue:

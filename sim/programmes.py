@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from govsim.sim import arrivals
 from govsim.sim.agents import RiskShock
-from govsim.sim.residents import lose_trust
+from govsim.sim.levels import Level
+from govsim.sim.residents import evaluate, lose_trust
 from mesa.time import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +39,7 @@ class SecretaryProject:
         m.programmes.projects.append(self)
         office = m.communities[self.community]
         office.extra_capacity += self.staff_capacity
+        m.daily_offer = None  # the model recomputes each office's daily offer
         m.total_capacity += self.staff_capacity
         m.supply[self.community] += self.supply
         m.project_active[self.community] += 1
@@ -49,6 +51,7 @@ class SecretaryProject:
         m = self.model
         office = m.communities[self.community]
         office.extra_capacity -= self.staff_capacity
+        m.daily_offer = None
         m.total_capacity -= self.staff_capacity
         m.supply[self.community] -= self.supply
         m.project_active[self.community] -= 1
@@ -74,7 +77,7 @@ class Programmes:
         self.activity_reach = reach
         if reach > 0:
             model.schedule_recurring(self.organised_activities, Schedule(interval=30, start=29.75))
-        self.contact_rng = None
+        self.contact_rng = self.office_rng = None
         if p.grassroots_corruption > 0:
             self.ensure_routine_contacts()
         if p.secretary_projects > 0:
@@ -95,6 +98,7 @@ class Programmes:
         # who has a corrupt contact comes from a child stream (spawning draws nothing from model.rng),
         # so the corruption level shifts fewer of the main stream's draws between compared scenarios
         self.contact_rng = m.rng.spawn(1)[0]
+        self.office_rng = m.rng.spawn(1)[0]  # where a contact happens (approval, ODD §7.24): its own stream
         start = 29.5 + 30 * max(0, math.ceil((m.time - 29.5) / 30))
         if start <= m.time:
             start += 30
@@ -106,6 +110,7 @@ class Programmes:
         n = int(m.rng.binomial(m.population, min(1.0, self.activity_reach)))
         if n:
             idx = np.unique(m.rng.integers(0, m.population, n))
+            idx = m.participation.attendees(idx, m.time)  # only the willing come (ODD §7.18)
             m.residents.reinforce_many(idx, m.spec.world.participation_reinforcement * 0.5, m.time)
 
     def routine_contacts(self) -> None:
@@ -122,8 +127,12 @@ class Programmes:
         p, e = m.spec.policy, m.spec.effects
         rate = e.routine_contacts_per_year * 30.0 / 365.0 * p.grassroots_corruption
         n = int(self.contact_rng.poisson(m.population * rate))
-        for r in self.contact_rng.integers(0, m.population, n):
+        who = self.contact_rng.integers(0, m.population, n)
+        where = self.office_rng.choice(3, n, p=m.spec.approval.routine_shares) + Level.COMMUNITY
+        for r, level in zip(who, where, strict=True):
             lose_trust(m, int(r), e.corruption_trust_hit)
+            # approval blames the office where it happened (ODD §7.24)
+            evaluate(m, int(r), Level(int(level)), False, e.corruption_trust_hit)
 
     def start_secretary_project(self) -> None:
         """A secretary project targets the community with most open issues per resident."""

@@ -1,4 +1,4 @@
-"""Residents and their trust (ODD §7.14–7.18, §7.24): the residents' table, trust, approval, word of mouth.
+"""Residents and their trust (ODD §7.14–7.18): the residents' table, trust, word of mouth (approval: :mod:`sim.approval`).
 
 Residents' state lives in arrays (:class:`ResidentTable`) with running sums, so that a city of a
 million residents costs memory but no per-day work and outcomes never scan all residents. The
@@ -105,41 +105,22 @@ class ResidentTable:
         self.q_sum += float((q_new - self.q[idx]).sum())
         self.q[idx] = q_new
 
-
-def init_approval(model: GovernanceModel, trust: np.ndarray) -> None:
-    """Residents' prior approval of each level of government (the survey's general satisfaction, T10).
-
-    approval₀[L, i] = σ(logit τ_i + approval_offset + approval_distance·(L − street)). A survey asks
-    everyone, and most respondents have never had a case at a level: their answer is a prior that
-    grows with the level's distance (remote levels are known through policy and media, near ones
-    through daily frictions; "hierarchical trust", Li Lianjiang 2004) blended with whatever
-    experience they had with that level (:func:`evaluate`). Rows are indexed by :class:`Level`; the
-    self-governance row stays 0.
-    """
-    w = model.spec.world
-    tau = np.clip(trust, 0.01, 0.99)
-    base = np.log(tau / (1.0 - tau)) + w.approval_offset
-    model.approval = np.zeros((len(Level), len(trust)))
-    for level in Level:
-        if level == Level.SELF:
-            continue  # nobody is surveyed about self-governance
-        model.approval[level] = 1.0 / (1.0 + np.exp(-(base + w.approval_distance * (level - Level.STREET))))
-    model.approval_sum = model.approval.sum(axis=1)
+    def reinforce_counts(self, idx: np.ndarray, share: float, now: float) -> None:
+        """Reinforce residents ``idx`` (repeats allowed): c reinforcements leave (1 − share)^c of the gap to 1."""
+        if len(idx) == 0:
+            return
+        who, c = np.unique(idx, return_counts=True)
+        e = math.exp(-self.decay * now)
+        p = self.floor + self.q[who] * e
+        p_new = 1.0 - (1.0 - p) * (1.0 - share) ** c
+        q_new = (p_new - self.floor) / e
+        self.q_sum += float((q_new - self.q[who]).sum())
+        self.q[who] = q_new
 
 
 def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: float = 1.0) -> None:
-    """Resident ``r``'s experience with ``level`` moves their approval of it (asymmetrically, like trust).
-
-    A satisfying settlement closes the share ``world.trust_gain`` of the gap to 1; a failure, a bounce,
-    a wait too long or a corrupt contact takes ``trust_gain · trust_loss_weight · scale`` of it away.
-    """
-    if level < Level.COMMUNITY:
-        return
-    w = model.spec.world
-    a = model.approval[level, r]
-    new = a + w.trust_gain * scale * (1.0 - a) if good else a - w.trust_gain * w.trust_loss_weight * scale * a
-    model.approval[level, r] = new
-    model.approval_sum[level] += new - a
+    """Resident ``r``'s experience with ``level`` moves their (and their contacts') approval of it: :meth:`sim.approval.Approval.evaluate`."""
+    model.approval.evaluate(r, level, good, scale)
 
 
 def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from govsim.sim.catalog import scenario_file
 from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
+from govsim.sim.feedback_spec import ApprovalSpec, ParticipationSpec
 from govsim.sim.policies import PolicySpec
 from govsim.sim.spec_sections import (
     DEPARTMENTS,
@@ -97,6 +98,8 @@ class ScenarioSpec(_Frozen):
     costs: CostsSpec = Field(default_factory=CostsSpec)
     shocks: list[ShockSpec] = Field(default_factory=list)
     trust: TrustSpec = Field(default_factory=TrustSpec)
+    approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
+    participation: ParticipationSpec = Field(default_factory=ParticipationSpec)
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -84,7 +84,8 @@ class RunSpec(_Frozen):
 class WorldSpec(_Frozen):
     """The city: its administrative tree and its residents' dispositions."""
 
-    population: int = F(20_000, unit="residents", ge=50, le=5_000_000, desc="Total residents of the city.")
+    population: int = F(20_000, unit="residents", ge=50, le=40_000_000,
+                        desc="Total residents of the city (up to a megacity: Beijing has 21.9 million, Chongqing 32).")
     city_file: str | None = Field(
         None, description="A city file (.csv or .toml, docs/city-files.md) listing the city's districts, streets and "
         "communities with their populations; a relative path is read relative to the scenario file. Its total "
@@ -149,17 +150,6 @@ class WorldSpec(_Frozen):
                                       desc="Concentration of the beta distribution of initial severity (higher = less spread).")
     party_member_share: float = F(0.06, unit="share", ge=0.0, le=0.5,
                                   desc="Share of residents who are in-service party members (在职党员).")
-    approval_offset: float = F(
-        0.42, unit="logit", ge=-5.0, le=5.0,
-        desc="A resident's prior approval of the street (township) level of government, as log-odds added to "
-        "their trust: approval₀(street) = σ(logit τ + approval_offset) (the survey's general satisfaction, T10).",
-        source="T10: township 70 % (Ash Center survey 2016); calibrated, docs/calibration.md")
-    approval_distance: float = F(
-        0.33, unit="logit per level", ge=0.0, le=3.0,
-        desc="Distance effect: prior approval log-odds gained per level up the ladder from the street (higher, "
-        "remoter levels are known through policy and media rather than through cases; hierarchical trust).",
-        source="T10: county 74 %, provincial 82 %, central 93 % (Ash Center survey 2016); Li Lianjiang 2004, 2016; "
-        "calibrated, docs/calibration.md")
 
     @model_validator(mode="after")
     def _check_capacity(self) -> WorldSpec:

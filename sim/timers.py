@@ -60,27 +60,44 @@ class CaseCalendar:
 
     def enqueue(self, fn: Callable[[], None], days: float) -> None:
         """Put ``fn`` on the calendar ``days`` whole days from today, at mid-day."""
-        at = self.at_mid_day(days)
+        self._bucket(days).append((None, 0, fn))
+
+    def set(self, issue: Issue, handler: CaseHandler, days: float) -> None:
+        """Run ``handler(model, issue)`` in ``days`` whole days unless the issue has moved on by then.
+
+        The call is kept as a plain ``(issue, stage, handler)`` entry (what a :class:`Timer` holds,
+        without an object and a bound method per event: a case has about four events, and at
+        Beijing's scale that is ten million of them a year).
+        """
+        self._bucket(days).append((issue, issue.stage, handler))
+
+    def _bucket(self, days: float) -> list:
+        at = math.floor(self.model.time) + (int(days) if days > 0 else 0) + 0.5  # = at_mid_day(days)
         bucket = self._days.get(at)
         if bucket is None:
             bucket = self._days[at] = []
             self.model.schedule_event(self.run, at=at)
-        bucket.append(fn)
-
-    def set(self, issue: Issue, handler: CaseHandler, days: float) -> None:
-        """Run ``handler(model, issue)`` in ``days`` whole days unless the issue has moved on by then."""
-        self.enqueue(Timer(self.model, issue, handler).fire, days)
+        return bucket
 
     def delay(self, mean: float) -> int:
         """A Poisson number of days with mean ``mean`` (0 when the mean is 0), from the model's stream."""
         return int(self.model.rng.poisson(mean)) if mean > 0 else 0
 
     def run(self) -> None:
-        """Run today's case events (reports, detections, handling, referrals, patience, deadlines, relapses)."""
-        at = self.model.time
+        """Run today's case events (reports, detections, handling, referrals, patience, deadlines, relapses).
+
+        An issue's entry runs only if the issue is still at the stage it was set at and still open
+        (as :meth:`Timer.fire`); a plain call (:meth:`enqueue`) always runs.
+        """
+        model = self.model
+        at = model.time
         bucket = self._days.get(at, [])
         i = 0
         while i < len(bucket):  # events scheduled for today while running are appended and run too
-            bucket[i]()
+            issue, stage, handler = bucket[i]
+            if issue is None:
+                handler()
+            elif issue.stage == stage and issue.state in OPEN_STATES:
+                handler(model, issue)
             i += 1
         self._days.pop(at, None)

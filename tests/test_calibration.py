@@ -37,7 +37,7 @@ seed = 3
 days = 40
 
 [parameters]
-"world.approval_offset" = {{ low = -1.0, high = 2.0 }}
+"approval.offset" = {{ low = -1.0, high = 2.0 }}
 
 [fixed]
 "world.population" = 600
@@ -80,7 +80,7 @@ def test_distance_is_zero_inside_intervals_and_scaled_outside():
     assert target_error(t_int, x).tolist() == pytest.approx([0.1, 0.0, 0.1])
     assert target_error(t_val, x).tolist() == pytest.approx([0.2, 0.0, 0.2])
     spec = parse_experiment({"experiment": {"name": "d", "scenario": "x.toml", "design": "lhs", "seed": 1},
-                             "parameters": {"world.approval_offset": {"low": 0, "high": 1}},
+                             "parameters": {"approval.offset": {"low": 0, "high": 1}},
                              "calibration": {}, "targets": {"A": {"outcome": "mean_trust", "low": 0.4, "high": 0.6}}})
     d = distances(spec, pd.DataFrame({"mean_trust": x}), {"A": 0.1})
     assert d.tolist() == pytest.approx([1.0, 0.0, 1.0])
@@ -98,8 +98,8 @@ def test_weighted_quantiles_and_draws_follow_the_weights():
     assert (draws["a"] == 2.0).mean() == pytest.approx(0.75, abs=0.01)
 
 
-TRUTH = {"world.approval_offset": 0.8, "issues.public_service.rate_per_1000": 90.0}
-PRIOR = {"world.approval_offset": (-1.0, 2.0), "issues.public_service.rate_per_1000": (30.0, 150.0)}
+TRUTH = {"approval.offset": 0.8, "issues.public_service.rate_per_1000": 90.0}
+PRIOR = {"approval.offset": (-1.0, 2.0), "issues.public_service.rate_per_1000": (30.0, 150.0)}
 
 
 @pytest.mark.slow
@@ -158,7 +158,7 @@ high = 0.8
     acc = pd.read_parquet(out / "accepted.parquet")
     assert len(acc) == 4 and acc["accepted"].all()
     draws = read_posterior(out)
-    assert list(draws.columns) == ["world.approval_offset"] and len(draws) >= 4
+    assert list(draws.columns) == ["approval.offset"] and len(draws) >= 4
     # the same folder again without --resume is refused in one line
     assert main(["calibrate", str(path), "--out", str(out), "--executor", "serial", "-q"]) == 2
     assert "--resume" in capsys.readouterr().err
@@ -174,7 +174,7 @@ high = 0.8
     # replicate r runs draw r under both options: approval of the street (set by the drawn prior
     # offset, untouched in 20 days by cases) differs between draws and matches across options
     by = runs.pivot(index="replicate", columns="scenario", values="approval_street")
-    offsets = draws["world.approval_offset"].to_numpy()[:3]
+    offsets = draws["approval.offset"].to_numpy()[:3]
     assert len(set(offsets)) > 1
     assert np.corrcoef(by.iloc[:, 0].to_numpy(), offsets)[0, 1] > 0.9
     assert np.allclose(by.iloc[:, 0], by.iloc[:, 1], atol=0.01)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from govsim.sim import agents, metrics, scenario
 from govsim.sim.levels import LEVEL_NAMES, Level
 from govsim.sim.model import GovernanceModel
@@ -36,7 +37,7 @@ def test_counters_are_indexed_by_level() -> None:
         assert c.settled[lv] == s[f"settled_{lv.key}"]
     for lv in (Level.COMMUNITY, Level.STREET, Level.DISTRICT, Level.CITY):
         assert s[f"approval_{lv.key}"] == m.approval_sum[lv] / m.population
-    assert m.approval.shape[0] == len(Level) and not m.approval[Level.SELF].any()
+    assert m.approval.rows.shape == (4, m.population) and m.approval.rows.dtype == np.float32 and m.approval_sum[Level.SELF] == 0
     assert sum(c.settled[:Level.STREET + 1]) > 0
     # every open issue sits at a Level (or -1 while nobody knows it), and offices know theirs
     assert all(i.level == -1 or Level(i.level) in Level for i in m.open_issues.values())

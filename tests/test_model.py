@@ -90,11 +90,19 @@ def test_baseline_funnel():
 
 
 def test_residents_are_mesa_agents_never_stepped(small_spec):
+    """Residents are arrays; Mesa views are made only when asked for, and then registered like any agent."""
     m = GovernanceModel(small_spec, rng=1)
-    res_agents = m.agents_by_type[Resident]
-    assert len(res_agents) == small_spec.world.population
-    r = res_agents.to_list()[0]
-    assert 0.0 <= r.trust <= 1.0
+    assert Resident not in m.agents_by_type  # no per-resident object by default
+    r = m.resident_agent(7)
+    assert m.resident_agent(7) is r and r.idx == 7 and isinstance(r, Resident)
+    assert len(m.agents_by_type[Resident]) == 1
+    everyone = m.resident_agents()
+    assert len(everyone) == small_spec.world.population == len(m.agents_by_type[Resident])
+    m.run_for(20)  # views read the arrays, so they follow the run
+    assert everyone.agg("trust", min) >= 0.0
+    assert r.trust == float(m.residents.trust[7])
+    with pytest.raises(IndexError):
+        m.resident_agent(small_spec.world.population)
 
 
 def test_world_tree_sizes():

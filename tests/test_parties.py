@@ -91,11 +91,13 @@ def test_both_parties_trust_counts_and_both_have_the_experience():
     living = td is not None and td.enabled
     mem = td.bad if living else t  # living trust remembers the experience; otherwise trust moves at once
     before = [float(mem[issue.resident]), float(mem[issue.other])]
-    approval = [float(m.approval[Level.COMMUNITY, r]) for r in (issue.resident, issue.other)]
+    approval = [float(m.approval.of(Level.COMMUNITY)[r]) for r in (issue.resident, issue.other)]
     parties.experience(m, issue, False, 1.0, Level.COMMUNITY)
+    if living:
+        td.flush()  # experiences are queued and written in one vectorised step before each trust update
     after = [float(mem[issue.resident]), float(mem[issue.other])]
     assert all((x > y) if living else (x < y) for x, y in zip(after, before, strict=True)), (before, after)
-    assert all(m.approval[Level.COMMUNITY, r] < a for r, a in zip((issue.resident, issue.other), approval, strict=True))
+    assert all(m.approval.of(Level.COMMUNITY)[r] < a for r, a in zip((issue.resident, issue.other), approval, strict=True))
 
 
 def test_shocks_seed_collective_disputes_and_count_them():

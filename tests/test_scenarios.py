@@ -39,6 +39,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "phased_fengqiao": ("timeline",),
     "zhuji": ("world.city_file", "world.population"),
     "dongcheng": ("world.city_file", "world.population"),
+    "beijing_scale": ("world.population",),
 }
 
 

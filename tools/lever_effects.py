@@ -98,13 +98,43 @@ def trust_table(workers: int) -> None:
         print(f"{c.lever:38} {str(c.low) + ' → ' + str(c.high):>14} {a:10.3f} {b:10.3f} {d:+8.3f} [{lo:+.3f}, {hi:+.3f}]")
 
 
+PARTICIPATION_LEVERS = ("party_member_return", "self_governance", "party_building_alliance")
+"""The levers that act on participation directly (ODD §7.18): members' visits and example, organised activities."""
+
+
+def participation_table(workers: int) -> None:
+    """Each participation lever's effect on ``participation_rate`` after two years (0 → 1), with and without
+    the feedback of ODD §7.18 (``participation.feedback``), paired, with a 95 % t-interval."""
+    rows = []
+    for feedback in (True, False):
+        world = {**TRUST_WORLD, "participation.feedback": feedback}
+        cases = tuple(T.LeverCase(lv, 0.0, 1.0, "participation_rate", "greater", "", replicates=TRUST_REPLICATES,
+                                  world=world) for lv in PARTICIPATION_LEVERS)
+        results = T.run_cases(cases, workers=workers)
+        for c in cases:
+            low, high = results[c.lever]
+            a = np.array([r["participation_rate"] for r in low])
+            b = np.array([r["participation_rate"] for r in high])
+            lo, hi = t_interval(b - a)
+            rows.append((c.lever, feedback, a.mean(), b.mean(), (b - a).mean(), lo, hi))
+    print(f"\nparticipation_rate after 730 days ({TRUST_WORLD}, {TRUST_REPLICATES} pairs)")
+    print(f"{'lever':26} {'feedback':>8} {'low':>7} {'high':>7} {'Δ':>8} {'95% t-interval':>20}")
+    for lever, fb, a, b, d, lo, hi in rows:
+        print(f"{lever:26} {'on' if fb else 'off':>8} {a:7.3f} {b:7.3f} {d:+8.3f} [{lo:+.3f}, {hi:+.3f}]")
+
+
 def main() -> None:
     """Print the header (commit, test world), the lever table and, unless ``--no-trap``, the trap figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-trap", action="store_true", help="skip the 5-year Tacitus-trap runs")
     ap.add_argument("--trust-only", action="store_true", help="print only the levers' two-year trust effects")
+    ap.add_argument("--participation-only", action="store_true",
+                    help="print only the participation levers' two-year effects, with and without feedback")
     args = ap.parse_args()
+    if args.participation_only:
+        participation_table(args.workers)
+        return
     if args.trust_only:
         trust_table(args.workers)
         return
@@ -114,6 +144,7 @@ def main() -> None:
     if not args.no_trap:
         trap_figures(args.workers)
     trust_table(args.workers)
+    participation_table(args.workers)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,124 @@
+"""Approval of each level of government that emerges from exposure (ODD §7.24; T10; DESIGN §10).
+
+A survey of satisfaction with a level asks every resident, most of whom never had a case there.
+Each resident's approval ``a_iL`` of level L (community, street, district, city) relaxes toward a
+common prior — policy and media, the same for every level, ``prior_i = σ(logit τ_i + offset)`` —
+and is moved by the resident's own and heard experiences with L. Near levels are met through
+daily frictions (routine contacts and their corrupt share, failed handlings, bounces, waits), remote
+ones hardly at all, so the gradient by level (T10, "hierarchical trust", Li Lianjiang 2004) comes
+out of exposure, not out of a distance term.
+
+Memory: four float32 per resident (16 bytes); an experience touches the resident and their contacts
+(:func:`sim.trust.build_contacts`); the relaxation is one vectorised pass every ``update_days``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from govsim.sim.levels import Level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from govsim.sim.model import GovernanceModel
+
+LEVELS = (Level.COMMUNITY, Level.STREET, Level.DISTRICT, Level.CITY)
+"""Rows of :attr:`Approval.rows` (row = level − 1); nobody is surveyed about self-governance."""
+
+
+def prior(offset: float, trust: np.ndarray) -> np.ndarray:
+    """The common prior σ(logit τ + offset), τ clipped to 0.01–0.99 (float32)."""
+    tau = np.clip(trust, 0.01, 0.99)
+    return (1.0 / (1.0 + np.exp(-(np.log(tau / (1.0 - tau)) + offset)))).astype(np.float32)
+
+
+def steady_state(p: np.ndarray, good: float, bad: float, weight: float, loss: float, memory_years: float) -> np.ndarray:
+    """Expected approval that a prior ``p`` and exposure rates (per resident-year) sustain.
+
+    From da/dt = (p − a)/memory + w·G·(1 − a) − w·ℓ·B·a: a* = (p/memory + w·G)/(1/memory + w·G + w·ℓ·B).
+    """
+    k = 1.0 / memory_years
+    return (k * p + weight * good) / (k + weight * good + weight * loss * bad)
+
+
+class Approval:
+    """Residents' approval of each level, its running sums and the exposure counters.
+
+    Attributes:
+        rows: ``(4, n)`` float32 approval of community, street, district, city.
+        exposure_good, exposure_bad: Experiences (own + heard, in own-experience units) per level so
+            far, indexed by :class:`Level` (what ``approval.baseline_good`` / ``_bad`` are measured from).
+    """
+
+    def __init__(self, model: GovernanceModel) -> None:
+        self.model = model
+        a, w = model.spec.approval, model.spec.world
+        n = model.residents.n
+        p = prior(a.offset, model.residents.trust)
+        self.rows = np.empty((len(LEVELS), n), dtype=np.float32)
+        for j in range(len(LEVELS)):
+            if a.warm_start:
+                self.rows[j] = steady_state(p, a.baseline_good[j], a.baseline_bad[j], a.experience_weight,
+                                            w.trust_loss_weight, a.memory_years)
+            else:
+                self.rows[j] = p
+        self.exposure_good = np.zeros(len(Level))
+        self.exposure_bad = np.zeros(len(Level))
+        model.approval_sum = np.zeros(len(Level))
+        self._resum()
+
+    def _resum(self) -> None:
+        s = self.model.approval_sum
+        s[Level.COMMUNITY:] = self.rows.sum(axis=1, dtype=np.float64)
+
+    def of(self, level: int) -> np.ndarray:
+        """Every resident's approval of ``level``."""
+        return self.rows[level - 1]
+
+    def evaluate(self, r: int, level: int, good: bool, scale: float = 1.0) -> None:
+        """Resident ``r``'s experience with ``level`` (and their contacts' hearing of it) moves approval of it.
+
+        Good: a ← a + min(1, w·scale)·(1 − a); bad: a ← a − w·ℓ·scale·a, with w = ``approval.experience_weight``
+        for the resident and w × ``approval.heard_share`` for each contact, ℓ = ``world.trust_loss_weight``.
+        """
+        if level < Level.COMMUNITY:
+            return
+        m = self.model
+        a = m.spec.approval
+        row = self.rows[level - 1]
+        td = getattr(m, "trust_dynamics", None)
+        c = td.contacts[r] if td is not None else np.empty(0, dtype=np.int64)
+        c = np.unique(c[(c >= 0) & (c != r)])  # a contact drawn twice hears once
+        idx = np.concatenate(([r], c))
+        step = np.full(len(idx), a.experience_weight * a.heard_share, dtype=np.float32)
+        step[0] = a.experience_weight
+        old = row[idx]
+        if good:
+            new = old + np.minimum(step * scale, 1.0) * (1.0 - old)
+            self.exposure_good[level] += scale * (1.0 + a.heard_share * len(c))
+        else:
+            new = old - np.minimum(step * (m.spec.world.trust_loss_weight * scale), 1.0) * old
+            self.exposure_bad[level] += scale * (1.0 + a.heard_share * len(c))
+        row[idx] = new
+        m.approval_sum[level] += float(new.sum(dtype=np.float64) - old.sum(dtype=np.float64))
+
+    def update(self, days: float) -> None:
+        """Relax every approval toward the current prior over ``days``: a ← prior + (a − prior)·e^(−Δt/memory)."""
+        a = self.model.spec.approval
+        p = prior(a.offset, self.model.residents.trust)
+        keep = np.float32(math.exp(-days / 365.0 / a.memory_years))
+        for j in range(len(LEVELS)):
+            row = self.rows[j]
+            row -= p
+            row *= keep
+            row += p
+        self._resum()
+
+
+def daily(model: GovernanceModel) -> None:
+    """Called once a day by the model: relax approval every ``approval.update_days`` days."""
+    every = model.spec.approval.update_days
+    day = int(round(model.time))
+    if day > 0 and day % every == 0:
+        model.approval.update(every)
