@@ -16,7 +16,7 @@ __all__ = ["CONTRACT_COLUMNS", "MAIN_OUTCOMES", "full_comparison", "print_compar
            "run_compare", "run_replicates"]
 
 MAIN_OUTCOMES = ("share_left_city", "share_settled_by_street", "share_settled_by_community",
-                 "mean_resolution_days", "mean_trust", "participation_rate", "issues_detected_early", "cost")
+                 "mean_resolution_days", "mean_trust", "participation_rate", "days_to_known", "cost")
 
 
 def print_comparison(table: pd.DataFrame, outcomes: list[str] | tuple[str, ...], replicates: int) -> None:

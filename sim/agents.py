@@ -97,6 +97,7 @@ class Office(Agent):
         district, street, community: Where it sits (-1 where not applicable).
         capacity: Cases it can take up per day (the staff time other duties leave, ODD §5).
         duties: Share of its staff's time spent on duties other than cases (drawn once, T14).
+        visits: Case capacity owed to the risk score's visits (:mod:`sim.warning`), taken before today's cases.
         taken, waited: Cases taken up so far and the days they waited in its queue in all.
         handling_factor: Multiplier on the level's handling days (street refocus shortens it).
         queue: Cases waiting, oldest first.
@@ -114,6 +115,7 @@ class Office(Agent):
         self.extra_capacity = 0.0
         self.handling_factor = 1.0
         self.carry = 0.0
+        self.visits = 0.0  # case capacity owed to the risk score's visits, taken from the next cases
         self.queue: deque[Issue] = deque()
         self.index = -1  # position in the model's office list
         self.mediators: list[Mediator] = []
@@ -132,14 +134,16 @@ class Office(Agent):
         return m
 
     def take_up_cases(self) -> None:
-        """Take up queued cases within today's capacity (early-warning flags go first).
+        """Take up queued cases within today's capacity (flagged cases were filed at the front).
 
         Capacity not used up as a whole case carries over to the next day. A case taken up stops
         growing in severity, gets the next handler, may meet a corrupt official (community and street),
         and is handled after the level's handling days (:func:`sim.ladder.on_handled`).
         """
         model = self.model
-        cap = self.capacity + self.extra_capacity + self.carry
+        cap = self.capacity + self.extra_capacity + self.carry - self.visits  # risk-score visits (sim/warning.py)
+        self.visits = max(0.0, -cap)
+        cap = max(0.0, cap)
         n = int(cap)
         self.carry = cap - n
         q = self.queue
@@ -147,10 +151,6 @@ class Office(Agent):
         p = model.spec.policy
         now = model.time
         counts = model.counts
-        if p.early_warning > 0 and n > 0 and len(q) > n:
-            # NB: ``q`` still holds the queue as it was; the reordered queue is worked from tomorrow on.
-            # Known (outputs are pinned by the golden runs): the risk score's reordering starts a day late.
-            self.prioritise()
         grassroots = self.level in (Level.COMMUNITY, Level.STREET)
         while n > 0 and q:
             issue = q.popleft()
@@ -178,19 +178,6 @@ class Office(Agent):
                 model.calendar.set(issue, self.channel.on_handled, model.calendar.delay(self.channel.spec.handling_days))
         if not q:
             model.busy_offices.discard(self.index)
-
-    def prioritise(self) -> None:
-        """Early warning: the risk score moves the most severe waiting cases to the front (stale entries go)."""
-        now = self.model.time
-        live = [i for i in self.queue if i.state == IssueState.QUEUED and i.office is self]
-        k = int(round(len(live) * self.model.spec.policy.early_warning))
-        if k <= 0:
-            self.queue = deque(live)
-            return
-        ranked = sorted(live, key=lambda i: (-i.severity(now), i.uid))
-        top = ranked[:k]
-        top_ids = {i.uid for i in top}
-        self.queue = deque(top + [i for i in live if i.uid not in top_ids])
 
 
 class CommunityOffice(Office):

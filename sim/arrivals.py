@@ -83,7 +83,8 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
     """Create issues with vectorised draws: severity, authority after the levers, and their clocks.
 
     The clocks are the resident's decision to report (or to stay silent and reconsider) and the
-    earliest proactive detection by a building head, a party-member volunteer or the early-warning score.
+    earliest proactive detection by a building head or a party-member volunteer (the early-warning
+    score is not a clock: it scores buildings from what the system sees, :mod:`sim.warning`).
     """
     s, p, b, e = model.spec, model.spec.policy, model.spec.behaviour, model.spec.effects
     rng = model.rng
@@ -91,7 +92,7 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
     conc = s.world.severity_concentration
     m = np.clip(model.type_sev[kind] + model.shock_boost[comm, kind] + extra_severity, 0.01, 0.99)
     sev = rng.beta(m * conc, (1 - m) * conc)
-    u_emp, u_joint, u_report, u_bh, u_pm, u_ew = rng.random((6, total))
+    u_emp, u_joint, u_report, u_bh, u_pm = rng.random((5, total))
     trust = model.residents.trust[res_idx]
     building = model.residents.building[res_idx]
     grid = model.building_grid[building]
@@ -137,14 +138,7 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
         model.next_uid += 1
         model.open_issues[issue.uid] = issue
         model.latent_by_grid.setdefault(issue.grid, {})[issue.uid] = issue
-        # early warning: the risk score flags the issue when its severity crosses the threshold
-        t_ew = math.inf
-        if p.early_warning > 0 and u_ew[j] < p.early_warning:
-            days = issue.days_to_severity(p.early_warning_threshold, now)
-            if days < b.max_silent_days:  # an issue that never gets that severe is never flagged
-                t_ew = math.ceil(days)
-        first = min((t_bh[j], Channel.BUILDING_HEAD), (t_pm[j], Channel.PARTY_MEMBER),
-                    (t_ew, Channel.EARLY_WARNING))
+        first = min((t_bh[j], Channel.BUILDING_HEAD), (t_pm[j], Channel.PARTY_MEMBER))
         if first[0] < b.max_silent_days:
             issue.channel = int(first[1])
             model.calendar.set(issue, on_detect, first[0])
@@ -168,7 +162,7 @@ def arise_one(model: GovernanceModel, kind: int, resident: int, extra_severity: 
 
 
 def on_detect(model: GovernanceModel, issue: Issue) -> None:
-    """A building head, a party-member volunteer or the early-warning score finds a latent issue."""
+    """A building head or a party-member volunteer finds a latent issue."""
     ladder.detect(model, issue, Channel(issue.channel))
 
 

@@ -59,6 +59,7 @@ def detect(model: GovernanceModel, issue: Issue, channel: Channel) -> None:
     issue.known_at = now
     issue.channel = int(channel)
     issue.history.append((now, "known:" + channel.name.lower(), -1))
+    model.signals.on_known(issue, channel)  # the known measures and the risk score's records (sim/warning.py)
     if channel in PROACTIVE:
         model.counts.detected_early += 1
     else:
@@ -183,6 +184,8 @@ def on_handled(model: GovernanceModel, issue: Issue) -> None:
         settle(model, issue, level)
     elif level == Level.SELF:
         file_at(model, issue, Level.COMMUNITY)  # the building head hands it to the community
+    elif model.evaluation.closes_unsolved(issue, level):
+        settle(model, issue, level, genuine=False)  # closed on paper under closure-rate targets (sim/evaluation.py)
     else:
         model.counts.failed[level] += 1
         if mediation:
@@ -327,8 +330,12 @@ def resident_reacts(model: GovernanceModel, issue: Issue) -> None:
     send(model, issue, target, 1, "escalated by resident")
 
 
-def settle(model: GovernanceModel, issue: Issue, level: int) -> None:
-    """The issue is settled at ``level``; a timely, clean settlement raises the resident's trust."""
+def settle(model: GovernanceModel, issue: Issue, level: int, genuine: bool = True) -> None:
+    """The issue is settled at ``level``; a timely, clean settlement raises the resident's trust.
+
+    ``genuine=False``: an office closed it unsolved (a false closure, :mod:`sim.evaluation`); the
+    record counts it settled, the resident does not.
+    """
     s = model.spec
     now = model.time
     c = model.counts
@@ -341,6 +348,11 @@ def settle(model: GovernanceModel, issue: Issue, level: int) -> None:
     c.community_closed[issue.community] += 1
     c.community_settled[issue.community] += 1
     c.community_ladder[issue.community, level] += 1
+    if not genuine:
+        issue.history.append((now, "closed unsolved", level))
+        close(model, issue)
+        model.evaluation.after_false_closure(issue, level)
+        return
     c.experiences[level] += 1
     satisfied = (now - issue.known_at) <= s.settlement.satisfied_days and not issue.corrupt
     if satisfied:

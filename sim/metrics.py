@@ -77,6 +77,15 @@ class Counts:
     waits: int = 0
     wait_days_sum: float = 0.0
     wait_hist: np.ndarray = field(default_factory=lambda: np.zeros(400, dtype=np.int64))
+    known: int = 0
+    known_days_sum: float = 0.0
+    known_severity_sum: float = 0.0
+    warning_flags: int = 0
+    warning_found: int = 0
+    false_alarms: int = 0
+    warning_capacity: float = 0.0
+    false_closures: int = 0
+    repeat_complaints: int = 0
     collective: int = 0
     residents_involved: int = 0
     group_petitions: int = 0
@@ -187,8 +196,14 @@ OUTCOMES: dict[str, Outcome] = {
                 lambda m: m.counts.arisen),
         Outcome("issues_reported", "Issues residents reported themselves (any channel, petitions included)",
                 "issues", "neither", lambda m: m.counts.reported),
-        Outcome("issues_detected_early", "Issues found by grid members, building heads, party members or early "
-                "warning before the resident reported them", "issues", "higher", lambda m: m.counts.detected_early),
+        Outcome("days_to_known", "Mean days from an issue arising to its becoming known to someone who can act "
+                "(over issues that became known)", "days", "lower", lambda m: _share(m.counts.known_days_sum, m.counts.known)),
+        Outcome("severity_when_known", "Mean severity of issues when they became known (立足于早、立足于小)", "0–1",
+                "lower", lambda m: _share(m.counts.known_severity_sum, m.counts.known)),
+        Outcome("false_closures", "Cases an office recorded closed that it had failed to settle (closed unsolved)",
+                "cases", "lower", lambda m: m.counts.false_closures),
+        Outcome("repeat_complaints", "Disputes reported again after being closed unsolved", "complaints", "lower",
+                lambda m: m.counts.repeat_complaints),
         Outcome("settled_self", "Settled by self-governance (building heads, councils, neighbours)", "issues",
                 "higher", lambda m: m.counts.settled[Level.SELF]),
         Outcome("settled_community", "Settled by the community (mediators, workers, grid members)", "issues",
@@ -327,6 +342,15 @@ EXTRA_OUTCOMES: dict[str, Outcome] = {
                 "up", "cases", "neither", lambda m: m.counts.other_party_escalated),
         Outcome("whistles", "Cases a street called a department to (吹哨报到)", "cases", "neither",
                 lambda m: m.counts.whistles),
+        Outcome("issues_found_proactively", "Issues found by grid members, building heads, party members or the "
+                "risk score before the resident reported them (a count, not a measure of speed)", "issues", "neither",
+                lambda m: m.counts.detected_early),
+        Outcome("warning_found", "Issues the early-warning risk score found (true alarms' latent issues)", "issues",
+                "higher", lambda m: m.counts.warning_found),
+        Outcome("warning_false_alarms", "Buildings the risk score flagged where no issue was latent", "visits",
+                "lower", lambda m: m.counts.false_alarms),
+        Outcome("warning_capacity", "Community case capacity spent on the risk score's visits", "cases", "lower",
+                lambda m: m.counts.warning_capacity),
         Outcome("left_city_hard_share", "Share of issues that left the city that were land/demolition or labour",
                 "share", "neither", lambda m: _share(m.counts.left_city_hard, m.counts.left_city)),
     ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from govsim.sim import arrivals, metrics, timeline, units
+from govsim.sim import arrivals, metrics, timeline, units, warning
 from govsim.sim.agents import (
     CityCentre,
     CommunityOffice,
@@ -42,6 +42,7 @@ from govsim.sim.channels import Channels
 from govsim.sim.city import City
 from govsim.sim.costs import yearly_cost
 from govsim.sim.errors import InputError
+from govsim.sim.evaluation import Evaluation
 from govsim.sim.issues import Issue
 from govsim.sim.levels import Level
 from govsim.sim.metrics import Counts
@@ -136,6 +137,8 @@ class GovernanceModel(Model):
         self.trust_dynamics = TrustDynamics(self)
         self.approval = Approval(self)  # uses the trust network's contacts
         self.participation = Participation(self)
+        self.signals = warning.Signals(self)  # what the system has seen (the risk score's records)
+        self.evaluation = Evaluation(self)  # how offices are judged
 
     def _build_offices(self) -> None:
         """Offices at every level with their staff, case capacity and mediators, and the property firms (ODD §5).
@@ -279,6 +282,7 @@ class GovernanceModel(Model):
             members = self.grid_members[gid]
             for k in self.rng.permutation(len(members)):
                 members[k].patrol()
+        warning.daily(self)  # the early-warning risk score's run, on its check days
         self.counts.capacity_offered += self.total_capacity
         if self.daily_offer is None:  # only a secretary project's start or end changes it (7,700 offices in Beijing)
             self.daily_offer = np.array([o.capacity + o.extra_capacity for o in self.offices])

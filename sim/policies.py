@@ -132,15 +132,28 @@ class PolicySpec(BaseModel):
         "who escalate beyond the street or skip levels, and group petitions, go to the centre, which routes "
         "them at once to legal services, mediation, the petition office, courts or police (T3).")
     early_warning: float = L(
-        0.0, ge=0.0, le=1.0, unit="coverage", label="Early-warning risk score",
+        0.0, ge=0.0, le=1.0, unit="share of buildings scored", label="Early-warning risk score",
         term="预测预警；立足于早、立足于小",
         cost=lambda s, c: 50.0 * _per_100k(s) * s.policy.early_warning,
-        cost_note="50万 per 100,000 residents a year at full coverage: the risk score",
-        desc="Coverage of a risk score that flags festering issues before they intensify and moves them "
-        "to the front of the queue.")
-    early_warning_threshold: float = P(0.35, ge=0.0, le=1.0, unit="severity",
-                                       desc="Severity at which the risk score flags an issue: well before the "
-                                       "0.65 at which issues intensify (立足于激化前).")
+        cost_note="50万 per 100,000 residents a year at full coverage: the risk score (its false alarms' "
+        "visits are paid in community capacity, not money)",
+        desc="Share of buildings a risk score covers. Each week it scores them from what the system can see "
+        "(past disputes in the building, the community's hotline records, grid reports and, with data sharing, "
+        "departments' records) and sends a community worker to those above the threshold (sim/warning.py).")
+    early_warning_threshold: float = P(2.0, ge=-3.0, le=6.0, unit="score (noise standard deviations)",
+                                       desc="Score above which the risk score flags a building: lower finds more "
+                                       "festering issues and raises more false alarms.")
+    early_warning_check_days: int = P(7, ge=1, le=90, unit="days", desc="Days between risk-score runs.")
+    closure_rate_targets: float = L(
+        0.0, ge=0.0, le=1.0, unit="weight in offices' evaluation", label="Offices judged by closure rate",
+        term="考核结案率 / 办结率",
+        cost=lambda s, c: 0.0,
+        cost_note="nothing directly (an evaluation rule: its cost is in false closures and repeat complaints)",
+        desc="Weight of the closure rate in how offices are judged; the rest is residents' satisfaction on a "
+        "callback (回访). Under closure targets offices close some cases they failed to settle (sim/evaluation.py).")
+    evaluation_counts_repeats: float = P(0.0, ge=0.0, le=1.0, unit="weight",
+                                         desc="Weight of repeat complaints in offices' evaluation: deters false "
+                                         "closures by effects.repeat_deterrence.")
     hotline_response: bool = L(
         False, unit="on/off", label="Hotline that must answer (接诉即办)", term="民呼我应 / 接诉即办",
         cost=lambda s, c: 30.0 * _per_100k(s) * float(s.policy.hotline_response),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from govsim.sim.catalog import scenario_file
+from govsim.sim.effects_spec import EffectsSpec
 from govsim.sim.errors import InputError, from_validation_error, loads_toml, read_toml_file
 from govsim.sim.feedback_spec import ApprovalSpec, ParticipationSpec
 from govsim.sim.policies import PolicySpec
@@ -27,7 +28,6 @@ from govsim.sim.spec_sections import (
     CostsSpec,
     Department,
     DepartmentsSpec,
-    EffectsSpec,
     F,
     GridSpec,
     IssuesSpec,

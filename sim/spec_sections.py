@@ -47,12 +47,23 @@ type IssueType = Literal["neighbour", "family", "property", "labour", "environme
 
 
 def F(default: Any, *, unit: str, desc: str, ge: float | None = None, le: float | None = None,
-      source: str | None = None) -> Any:
-    """A documented scenario field: default, unit, range and (optional) source."""
+      source: str | None = None, range: tuple[float, float] | None = None) -> Any:  # noqa: A002
+    """A documented scenario field: default, unit, bounds and where its value comes from.
+
+    ``source`` names the evidence (seed report, a target of CALIBRATION_TARGETS.md, a paper);
+    ``range`` declares the value an assumption with a plausible ``(low, high)`` that the sensitivity
+    analysis covers (``experiments/uncertainties.toml``, written by ``tools/write_uncertainties.py``).
+    """
     extra: dict[str, Any] = {"unit": unit}
     if source:
         extra["source"] = source
+    if range is not None:
+        lo, hi = float(range[0]), float(range[1])
+        if not (lo <= default <= hi) or (ge is not None and lo < ge) or (le is not None and hi > le):
+            raise ValueError(f"assumption range {range} must hold the default {default} within the bounds")
+        extra["range"] = [lo, hi]
     return Field(default, ge=ge, le=le, description=desc, json_schema_extra=extra)
+
 
 
 class _Frozen(BaseModel):
@@ -394,72 +405,6 @@ class GridSpec(_Frozen):
                                   desc="Chance a visit to a household with a latent issue finds it.")
     on_the_spot_share: float = F(0.35, unit="share", ge=0.0, le=1.0,
                                  desc="Share of mild self-level issues a grid member settles on the spot.")
-
-
-class EffectsSpec(_Frozen):
-    """Effect sizes of the levers' mechanisms: uncertain, so each is a field that sweeps can vary."""
-
-    building_head_detection_per_day: float = F(
-        0.08, unit="per day", ge=0.0, le=1.0,
-        desc="Daily chance a building head notices a latent issue in their building.")
-    party_member_households_per_hour: float = F(
-        1.5, unit="households per volunteer hour", ge=0.0, le=50.0,
-        desc="Households a registered party member keeps an eye on per volunteer hour a month.")
-    party_member_mediation_per_hour: float = F(
-        0.02, unit="availability per member-hour per 100 households", ge=0.0, le=1.0,
-        desc="Level-0 mediation availability added per registered member-hour a month, per 100 households of "
-        "the grid: availability = 1 − exp(−hours × this × 100 / households).")
-    party_member_example: float = F(
-        0.5, unit="share", ge=0.0, le=1.0,
-        desc="Scale of the participation boost a party member's visit gives the resident (of participation_reinforcement).")
-    council_availability: float = F(
-        0.6, unit="probability", ge=0.0, le=1.0,
-        desc="Chance a residents' council can take up a self-level issue at full self-governance.")
-    activity_reach_per_month: float = F(
-        0.1, unit="share of residents", ge=0.0, le=1.0,
-        desc="Residents reached each month by organised activities at full self-governance or alliance.")
-    alliance_capacity_gain: float = F(0.4, unit="share", ge=0.0, le=3.0,
-                                      desc="Extra community capacity at full party-building alliance.")
-    alliance_supply_gain: float = F(0.3, unit="share", ge=0.0, le=3.0,
-                                    desc="Extra public-service supply at full party-building alliance.")
-    red_property_settle_bonus: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                                         desc="Settlement bonus for property issues in a joint meeting.")
-    professionalisation_skill_gain: float = F(0.3, unit="skill", ge=0.0, le=1.0,
-                                              desc="Mediator skill added at full professionalisation (career "
-                                              "posts, open recruitment, pay tied to evaluation).")
-    turnover_capacity_loss: float = F(0.2, unit="share", ge=0.0, le=1.0,
-                                      desc="Community capacity lost to turnover with no professionalisation.")
-    data_sharing_referral_cut: float = F(0.5, unit="share", ge=0.0, le=1.0,
-                                         desc="Share of referral delay removed at full data sharing.")
-    corruption_settle_penalty: float = F(1.5, unit="logit", ge=0.0, le=10.0,
-                                         desc="Settlement log-odds lost in a corrupt contact.")
-    corruption_trust_hit: float = F(0.5, unit="share of a loss", ge=0.0, le=3.0,
-                                    desc="Trust lost in a corrupt contact, as a share of a failure's loss.")
-    corruption_capacity_diversion: float = F(0.5, unit="share", ge=0.0, le=1.0,
-                                             desc="Capacity diverted at full corruption.")
-    routine_contacts_per_year: float = F(
-        2.0, unit="contacts per resident per year", ge=0.0, le=50.0,
-        desc="Everyday contacts of a resident with community and street offices (certificates, subsidies, "
-        "permits); each is corrupt with the grassroots-corruption chance and then costs trust.")
-    secretary_supply_boost: float = F(0.3, unit="share", ge=0.0, le=3.0,
-                                      desc="Public-service supply added to a secretary project's community.")
-    secretary_authority_share: float = F(
-        0.8, unit="probability", ge=0.0, le=1.0,
-        desc="Chance that an issue needing street authority which arises in a community with a running "
-        "secretary project can be settled by the community (the secretary brings power down, 下放权力).")
-    refocus_handling_cut: float = F(
-        0.4, unit="share", ge=0.0, le=1.0,
-        desc="Share of a street case's handling time removed at full street refocus (staff no longer "
-        "pulled away to investment and tax work).")
-    participation_report_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                                           desc="How much participation raises reporting.")
-    participation_settle_weight: float = F(1.0, unit="logit", ge=0.0, le=10.0,
-                                           desc="How much the parties' participation helps level-0 settlement.")
-    hotline_report_delay_cut: float = F(
-        0.5, unit="share", ge=0.0, le=1.0,
-        desc="Share of a resident's delay before reporting removed by a hotline that is open at any hour.")
-    building_head_report_cost_cut: float = F(0.5, unit="logit", ge=0.0, le=5.0,
-                                             desc="Reporting cost removed where the building has a head.")
 
 
 class CostsSpec(_Frozen):

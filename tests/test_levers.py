@@ -52,9 +52,9 @@ CASES: tuple[LeverCase, ...] = (
               replicates=80, world={"world.population": 20000}),
     LeverCase("street_refocus", 0.0, 1.0, "satisfaction_street", "greater",
               "street staff freed from economic tasks handle cases faster, within the satisfying time"),
-    LeverCase("party_member_return", 0.0, 1.0, "issues_detected_early", "greater",
+    LeverCase("party_member_return", 0.0, 1.0, "issues_found_proactively", "greater",
               "registered party members find latent issues in their residential grid"),
-    LeverCase("building_heads", 0.0, 1.0, "issues_detected_early", "greater",
+    LeverCase("building_heads", 0.0, 1.0, "issues_found_proactively", "greater",
               "building heads notice issues in their building first"),
     LeverCase("party_building_alliance", 0.0, 1.0, "share_settled_by_community", "greater",
               "joint consultation settles cross-unit issues in the community"),
@@ -63,7 +63,7 @@ CASES: tuple[LeverCase, ...] = (
     LeverCase("red_property", 0.0, 1.0, "share_settled_by_community", "greater",
               "joint meetings with property firms settle property issues in the community", replicates=60,
               world={"world.population": 20000}),
-    LeverCase("grid_members_per_10k", 0.0, 30.0, "issues_detected_early", "greater",
+    LeverCase("grid_members_per_10k", 0.0, 30.0, "issues_found_proactively", "greater",
               "grid patrols find latent issues before residents report them"),
     # success rates sit near their 96–98 % ceiling (T1), so this small effect gets 80 pairs, in a
     # city large enough to see it: T4's ~10 mediation cases per 1,000 residents a year leave the
@@ -77,8 +77,10 @@ CASES: tuple[LeverCase, ...] = (
     LeverCase("conflict_centre", 0.0, 1.0, "petitions", "less",
               "the one-stop centre routes escalations and petitions to legal services and mediation (T3, T11)",
               replicates=30, world={"world.population": 20000}),
-    LeverCase("early_warning", 0.0, 1.0, "issues_detected_early", "greater",
-              "the risk score flags festering issues nobody reported"),
+    LeverCase("early_warning", 0.0, 1.0, "warning_found", "greater",
+              "the risk score flags buildings where issues fester and a visit finds them"),
+    LeverCase("closure_rate_targets", 0.0, 1.0, "false_closures", "greater",
+              "offices judged by closure rate close some failed cases on paper", replicates=40),
     LeverCase("hotline_response", False, True, "issues_reported", "greater",
               "a direct channel lowers the cost and delay of reporting", replicates=40),
     # mediation success is a ratio of a few dozen cases per run: 40 pairs gave p = 0.006 on main and 0.03
@@ -156,8 +158,12 @@ def test_lever_direction(case, results):
     assert p < ALPHA, f"{case.lever}: {case.outcome} Δ={diff:+.4g}, one-sided p={p:.3g} ({case.why})"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.lever != "grassroots_corruption"],
-                         ids=[c.lever for c in CASES if c.lever != "grassroots_corruption"])
+FREE = ("grassroots_corruption", "closure_rate_targets")
+"""Levers without a money cost: a negative lever and an evaluation rule (their costs are in the outcomes)."""
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.lever not in FREE],
+                         ids=[c.lever for c in CASES if c.lever not in FREE])
 def test_costly_lever_raises_cost(case, results):
     """Raising a costly lever raises the yearly cost and the run's ``cost`` outcome (every replicate)."""
     base = apply_overrides(load_scenario(ROOT / "scenarios" / "baseline.toml"), WORLD, "test")
@@ -170,9 +176,10 @@ def test_costly_lever_raises_cost(case, results):
 
 
 def test_corruption_costs_nothing_but_trust():
-    """Corruption is a negative lever: it has a cost entry of zero at every setting."""
+    """Corruption is a negative lever, closure targets an evaluation rule: a cost entry of zero at every setting."""
     base = ScenarioSpec()
     for v in (0.0, 0.5, 1.0):
+        assert LEVER_COSTS["closure_rate_targets"](apply_overrides(base, {"policy.closure_rate_targets": v}, "t")) == 0.0
         assert LEVER_COSTS["grassroots_corruption"](apply_overrides(base, {"policy.grassroots_corruption": v})) == 0.0
 
 

@@ -21,7 +21,7 @@ from govsim.sim.levels import LEVEL_NAMES
 from tests.conftest import ROOT, small
 
 REQUIRED = [
-    "issues_arisen", "issues_reported", "issues_detected_early", "settled_self", "settled_community",
+    "issues_arisen", "issues_reported", "days_to_known", "severity_when_known", "settled_self", "settled_community",
     "settled_street", "settled_district", "settled_city", "left_city", "abandoned", "open_issues",
     "share_settled_by_community", "share_settled_by_street", "share_left_city", "mean_resolution_days",
     "p90_resolution_days", "mean_trust", "share_low_trust", "participation_rate", "staff_utilisation", "cost",
