@@ -32,9 +32,9 @@ class TrustSpec(_Frozen):
                               desc="A contact's experience heard of, in the same units.")
     neighbour_ties: int = F(3, unit="residents", ge=0, le=50, desc="Ties to residents of the same building.")
     workplace_ties: int = F(2, unit="residents", ge=0, le=50, desc="Ties to residents of the same district.")
-    baseline_good_rate: float = F(0.082, unit="per resident-year", ge=1e-6, le=100.0,
-                                  desc="Good experiences per resident-year in the calibrated baseline (g₀), measured on it: 20,000 residents, 12 seeds, days 180–545 (after the queues' warm-up), trust held still.")
-    baseline_bad_rate: float = F(0.227, unit="per resident-year", ge=1e-6, le=100.0,
+    baseline_good_rate: float = F(0.089, unit="per resident-year", ge=1e-6, le=100.0,
+                                  desc="Good experiences per resident-year in the calibrated baseline (g₀), measured on it by tools/trust_reference.py: 20,000 residents, 12 seeds, days 180–545 (after the queues' warm-up), trust held still.")
+    baseline_bad_rate: float = F(0.223, unit="per resident-year", ge=1e-6, le=100.0,
                                  desc="Bad experiences (weighted) per resident-year in the calibrated baseline (b₀), measured as g₀.")
     reference_trust: float = F(0.62, unit="0–1", ge=0.01, le=0.99,
                                desc="Mean trust the calibrated baseline climate sustains (a city starting elsewhere moves toward it or into the trap).")

@@ -108,7 +108,7 @@ def test_an_intermediate_whistle_rate_is_healthiest_where_department_capacity_bi
     A 50,000-resident city whose departments take up 0.5 cases per staff-day (capacity binds but is not
     scarce): without whistles the streets try enforcement cases alone and fail more often
     (看得见管不了); whistling every case overloads the departments. A rate of 0.75 leaves fewer issues
-    unsolved (left the city or given up) than both, by one-sided paired t-tests over 24 common seeds,
+    unsolved (left the city or given up) than both, by one-sided paired t-tests over 48 common seeds,
     p < 0.01 each (docs/calibration.md, "Validation").
     """
     # departments staffed at 0.9 per 10,000 residents, all of it on cases (three quarters of the first baseline's
@@ -121,7 +121,7 @@ def test_an_intermediate_whistle_rate_is_healthiest_where_department_capacity_bi
     rates = {"none": 0.0, "intermediate": 0.75, "all": 1.0}
     specs = [apply_overrides(world, {"departments.whistle_propensity": w, "run.name": name})
              for name, w in rates.items()]
-    runs, _ = run_replicates(specs, replicate_seeds(13, 24), workers=2)
+    runs, _ = run_replicates(specs, replicate_seeds(13, 48), workers=2)
     unsolved = runs.pivot(index="replicate", columns="scenario", values="share_unsolved")
     mid = unsolved["intermediate"]
     assert stats.ttest_rel(mid, unsolved["none"], alternative="less").pvalue < 0.01
