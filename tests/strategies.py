@@ -139,6 +139,11 @@ def scenario_dicts(draw: st.DrawFn, fast: dict | None = None) -> dict[str, Any]:
         d["parties"][key] = draw(st.lists(issue_type, max_size=3, unique=True))
     d["channels"]["centre_routing"] = draw(st.lists(st.floats(0.0, 1.0), min_size=5, max_size=5)
                                            .filter(lambda xs: sum(xs) > 0.01))
+    d["participation"]["collective_types"] = draw(st.lists(issue_type, max_size=3, unique=True))
+    for key in ("baseline_good", "baseline_bad"):  # four levels' exposure rates
+        d["approval"][key] = draw(st.lists(st.floats(0.0, 0.5), min_size=4, max_size=4))
+    shares = draw(st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3))
+    d["approval"]["routine_shares"] = [x / sum(shares) for x in shares[:2]] + [1.0 - sum(x / sum(shares) for x in shares[:2])]
     entry = st.fixed_dictionaries({
         "day": st.integers(0, 60), "key": st.sampled_from(["policy.grassroots_corruption", "event.success",
                                                          "policy.conflict_centre"]),
