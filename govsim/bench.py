@@ -147,15 +147,13 @@ def run_floor(residents: int, days: int, seed: int = 1) -> dict[str, float]:
 
 def run_govsim(residents: int, days: int, seed: int = 1) -> dict[str, float]:
     """Build and run a govsim baseline; returns timings, issues arisen and µs per issue."""
-    from govsim.sim.model import GovernanceModel, quiet_gc
+    from govsim.sim.model import GovernanceModel, collect_rarely, quiet_gc
 
     spec = baseline_spec(residents, days)
     holder: list[GovernanceModel] = []
     with quiet_gc():  # the collector settings of govsim run (sim.model.run_quietly), build and run timed apart
         _, build = _timed(lambda: holder.append(GovernanceModel(spec, rng=seed)))
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 10)
-        gc.enable()
+        collect_rarely(holder[0])
         _, run = _timed(lambda: holder[0].run_for(days))
     issues = int(holder[0].counts.arisen)
     still_open = int(holder[0].counts.open)

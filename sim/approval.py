@@ -66,6 +66,7 @@ class Approval:
         self.exposure_good = np.zeros(len(Level))
         self.exposure_bad = np.zeros(len(Level))
         model.approval_sum = np.zeros(len(Level))
+        self._steps: dict[int, np.ndarray] = {}  # per number of people reached: own weight, then heard weights
         self._resum()
 
     def _resum(self) -> None:
@@ -88,18 +89,23 @@ class Approval:
         a = m.spec.approval
         row = self.rows[level - 1]
         td = getattr(m, "trust_dynamics", None)
-        c = td.contacts[r] if td is not None else np.empty(0, dtype=np.int64)
-        c = np.unique(c[(c >= 0) & (c != r)])  # a contact drawn twice hears once
-        idx = np.concatenate(([r], c))
-        step = np.full(len(idx), a.experience_weight * a.heard_share, dtype=np.float32)
-        step[0] = a.experience_weight
+        # the resident, then each distinct contact in ascending order (as np.unique gave them, so the
+        # float64 sums below add in the same order): a set and a sort of seven ints cost far less than
+        # np.unique's array machinery, ≈a fifth of an issue's cost at 1M residents (docs/performance.md)
+        contacts = sorted({x for x in td.contacts[r].tolist() if x >= 0 and x != r}) if td is not None else []
+        idx = np.array([r, *contacts])
+        n_heard = len(contacts)
+        step = self._steps.get(len(idx))
+        if step is None:
+            step = self._steps[len(idx)] = np.full(len(idx), a.experience_weight * a.heard_share, dtype=np.float32)
+            step[0] = a.experience_weight
         old = row[idx]
         if good:
             new = old + np.minimum(step * scale, 1.0) * (1.0 - old)
-            self.exposure_good[level] += scale * (1.0 + a.heard_share * len(c))
+            self.exposure_good[level] += scale * (1.0 + a.heard_share * n_heard)
         else:
             new = old - np.minimum(step * (m.spec.world.trust_loss_weight * scale), 1.0) * old
-            self.exposure_bad[level] += scale * (1.0 + a.heard_share * len(c))
+            self.exposure_bad[level] += scale * (1.0 + a.heard_share * n_heard)
         row[idx] = new
         m.approval_sum[level] += float(new.sum(dtype=np.float64) - old.sum(dtype=np.float64))
 

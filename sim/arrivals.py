@@ -130,23 +130,33 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
     model.counts.disputes += int(model.type_dispute[kind].sum())
     np.add.at(model.open_by_community, comm, 1)
     created: list[Issue] = []
-    for j in range(total):
-        k = int(kind[j])
-        issue = Issue(model.next_uid, k, int(res_idx[j]),
-                      (int(building[j]), int(grid[j]), int(comm[j]), int(loc_street[j]), int(loc_district[j])),
-                      now, float(sev[j]), float(model.type_growth[k]), int(auth[j]), float(model.type_escalate[k]))
-        model.next_uid += 1
-        model.open_issues[issue.uid] = issue
-        model.latent_by_grid.setdefault(issue.grid, {})[issue.uid] = issue
-        first = min((t_bh[j], Channel.BUILDING_HEAD), (t_pm[j], Channel.PARTY_MEMBER))
-        if first[0] < b.max_silent_days:
+    # the per-issue loop reads Python lists (one .tolist() per column instead of a numpy scalar per
+    # element and field): the same values, a fraction of the cost
+    growth, escalate = model.type_growth.tolist(), model.type_escalate.tolist()
+    max_silent, reconsider = b.max_silent_days, b.reconsider_days
+    open_issues, latent_by_grid, calendar = model.open_issues, model.latent_by_grid, model.calendar
+    uid = model.next_uid
+    for k, r, bld, gr, cm, st, dt, sv, au, tb, tp, rep, rd in zip(
+            kind.tolist(), res_idx.tolist(), building.tolist(), grid.tolist(), comm.tolist(), loc_street.tolist(),
+            loc_district.tolist(), sev.tolist(), auth.tolist(), t_bh.tolist(), t_pm.tolist(), reports.tolist(),
+            report_delay.tolist(), strict=True):
+        issue = Issue(uid, k, r, (bld, gr, cm, st, dt), now, sv, growth[k], au, escalate[k])
+        uid += 1
+        open_issues[issue.uid] = issue
+        latent = latent_by_grid.get(gr)
+        if latent is None:
+            latent = latent_by_grid[gr] = {}
+        latent[issue.uid] = issue
+        first = min((tb, Channel.BUILDING_HEAD), (tp, Channel.PARTY_MEMBER))
+        if first[0] < max_silent:
             issue.channel = int(first[1])
-            model.calendar.set(issue, on_detect, first[0])
-        if reports[j]:
-            model.calendar.set(issue, on_report, report_delay[j])
+            calendar.set(issue, on_detect, first[0])
+        if rep:
+            calendar.set(issue, on_report, rd)
         else:
-            model.calendar.set(issue, on_reconsider, b.reconsider_days)
+            calendar.set(issue, on_reconsider, reconsider)
         created.append(issue)
+    model.next_uid = uid
     parties.assign(model, created)
     return created
 

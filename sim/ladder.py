@@ -48,14 +48,25 @@ class Relapse:
         self.model.arise_one(self.kind, self.resident, extra_severity=self.model.spec.settlement.relapse_severity_boost)
 
 
+def unlatent(model: GovernanceModel, issue: Issue) -> None:
+    """Take an issue out of its grid's latent issues; a grid left with none leaves the registry.
+
+    So the daily patrol (:meth:`GovernanceModel.step`) walks the grids with latent issues, not every
+    grid that ever had one (20,433 grids in a Beijing-sized city).
+    """
+    latent = model.latent_by_grid.get(issue.grid)
+    if latent is not None:
+        latent.pop(issue.uid, None)
+        if not latent:
+            del model.latent_by_grid[issue.grid]
+
+
 def detect(model: GovernanceModel, issue: Issue, channel: Channel) -> None:
     """An issue becomes known to someone who can act: route it to the first level that will handle it."""
     p, b, g = model.spec.policy, model.spec.behaviour, model.spec.grid
     now = model.time
     rng = model.rng
-    latent = model.latent_by_grid.get(issue.grid)
-    if latent is not None:
-        latent.pop(issue.uid, None)
+    unlatent(model, issue)
     issue.known_at = now
     issue.channel = int(channel)
     issue.history.append((now, "known:" + channel.name.lower(), -1))
@@ -399,9 +410,7 @@ def close(model: GovernanceModel, issue: Issue) -> None:
     """Drop a settled, departed or abandoned issue from the registries and the open counts."""
     model.counts.open -= 1
     model.open_by_community[issue.community] -= 1
-    latent = model.latent_by_grid.get(issue.grid)
-    if latent is not None:
-        latent.pop(issue.uid, None)
+    unlatent(model, issue)
     model.open_issues.pop(issue.uid, None)
     model.whistled.discard(issue.uid)
     issue.stage += 1
