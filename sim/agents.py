@@ -234,16 +234,16 @@ class GridMember(Agent):
         if not latent:
             return
         g = model.spec.grid
-        visit = min(1.0, g.households_per_member_day / model.grid_households[self.grid])
-        p_find = visit * g.patrol_sensitivity
+        visit = min(1.0, g.households_per_member_day / float(model.grid_households[self.grid]))
+        p_find = visit * g.patrol_sensitivity  # a Python float: compared to Python floats below
         if p_find <= 0:
             return
         issues = list(latent.values())
-        draws = model.rng.random(len(issues)).tolist()  # Python floats: cheaper to compare one by one
-        for issue, u in zip(issues, draws, strict=True):
-            if u < p_find:
-                self.found += 1
-                ladder.detect(model, issue, Channel.GRID)
+        draws = model.rng.random(len(issues)).tolist()
+        # the draws are made before any find is routed, so the finds can be picked out first
+        for issue in [i for i, u in zip(issues, draws, strict=True) if u < p_find]:
+            self.found += 1
+            ladder.detect(model, issue, Channel.GRID)
 
 
 class PropertyFirm(Agent):

@@ -129,10 +129,11 @@ class Programmes:
         n = int(self.contact_rng.poisson(m.population * rate))
         who = self.contact_rng.integers(0, m.population, n)
         where = self.office_rng.choice(3, n, p=m.spec.approval.routine_shares) + Level.COMMUNITY
-        for r, level in zip(who, where, strict=True):
-            lose_trust(m, int(r), e.corruption_trust_hit)
+        hit = e.corruption_trust_hit
+        for r, level in zip(who.tolist(), where.tolist(), strict=True):  # Python ints: no numpy scalar per contact
+            lose_trust(m, r, hit)
             # approval blames the office where it happened (ODD §7.24)
-            evaluate(m, int(r), Level(int(level)), False, e.corruption_trust_hit)
+            evaluate(m, r, level, False, hit)
 
     def start_secretary_project(self) -> None:
         """A secretary project targets the community with most open issues per resident."""
