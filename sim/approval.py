@@ -82,7 +82,7 @@ class Approval:
         self.exposure_good = np.zeros(len(Level))
         self.exposure_bad = np.zeros(len(Level))
         model.approval_sum = np.zeros(len(Level))
-        self._steps: dict[int, np.ndarray] = {}  # per number of people reached: own weight, then heard weights
+        self._mult: dict[tuple, np.ndarray] = {}  # evaluate's min(1, w·factor) per person reached, by size and factor
         self._work: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # prior's working arrays
         self._resum()
 
@@ -112,19 +112,27 @@ class Approval:
         contacts = sorted({x for x in td.contacts[r].tolist() if x >= 0 and x != r}) if td is not None else []
         idx = np.array([r, *contacts])
         n_heard = len(contacts)
-        step = self._steps.get(len(idx))
-        if step is None:
-            step = self._steps[len(idx)] = np.full(len(idx), a.experience_weight * a.heard_share, dtype=np.float32)
+        factor = scale if good else m.spec.world.trust_loss_weight * scale
+        # min(1, w·factor) per person reached, made once per size, weights and factor (its type too:
+        # a numpy factor computes in float64, a Python one in float32) — the same arithmetic as before
+        key = (len(idx), a.experience_weight, a.heard_share, factor, type(factor))
+        mult = self._mult.get(key)
+        if mult is None:
+            if len(self._mult) > 4096:  # continuous scales: keep the cache bounded
+                self._mult.clear()
+            step = np.full(len(idx), a.experience_weight * a.heard_share, dtype=np.float32)
             step[0] = a.experience_weight
+            mult = self._mult[key] = np.minimum(step * factor, 1.0)
         old = row[idx]
         if good:
-            new = old + np.minimum(step * scale, 1.0) * (1.0 - old)
+            new = old + mult * (1.0 - old)
             self.exposure_good[level] += scale * (1.0 + a.heard_share * n_heard)
         else:
-            new = old - np.minimum(step * (m.spec.world.trust_loss_weight * scale), 1.0) * old
+            new = old - mult * old
             self.exposure_bad[level] += scale * (1.0 + a.heard_share * n_heard)
         row[idx] = new
-        m.approval_sum[level] += float(new.sum(dtype=np.float64) - old.sum(dtype=np.float64))
+        add = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+        m.approval_sum[level] += float(add(new, dtype=np.float64) - add(old, dtype=np.float64))
 
     def update(self, days: float) -> None:
         """Relax every approval toward the current prior over ``days``: a ← prior + (a − prior)·e^(−Δt/memory)."""
