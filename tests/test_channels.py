@@ -141,3 +141,33 @@ def test_a_centre_takes_part_of_its_staff_from_the_departments_when_it_opens():
     assert m.total_capacity == pytest.approx(sum(o.capacity for o in m.offices))
     before0, after0, _ = departments(0.0)
     assert after0 == before0 and before0 == before
+
+
+def test_the_channels_the_governance_budget_pays_are_in_cost():
+    """Petition office (city pay) and public legal services (department pay) are standing staff in `cost`;
+    courts and police are other budgets; the centre's lever pays only the mediators it hires (ODD §7.22)."""
+    from govsim.sim.costs import staff_cost, yearly_cost
+
+    s = apply_overrides(ScenarioSpec(), CITY)
+    per_100k = s.world.population / 100_000
+
+    def extra(key: str) -> float:
+        section, name = key.rsplit(".", 1)
+        value = getattr(getattr(s.channels, section.split(".")[1]), name)
+        return staff_cost(apply_overrides(s, {key: value + 1.0})) - staff_cost(s)
+
+    assert extra("channels.petition_office.staff_per_100k") == pytest.approx(per_100k * s.costs.city_staff)
+    assert extra("channels.legal_services.staff_per_100k") == pytest.approx(per_100k * s.costs.department_staff)
+    for other in ("court", "police", "centre"):
+        assert extra(f"channels.{other}.staff_per_100k") == 0.0
+    lever = LEVERS["conflict_centre"]
+    on = apply_overrides(s, {"policy.conflict_centre": 1.0})
+    hall = lever.yearly_cost(apply_overrides(on, {"channels.centre_stationed_share": 1.0}))  # none hired
+    assert hall == pytest.approx(30.0 * GovernanceModel(on, rng=1).n_districts)
+    for share in (0.0, 0.5, 1.0):
+        spec = apply_overrides(on, {"channels.centre_stationed_share": share})
+        hired = (1 - share) * spec.channels.centre.staff_per_100k * per_100k * spec.costs.department_staff
+        assert lever.yearly_cost(spec) == pytest.approx(hired + hall)
+    # the cost outcome of a run: staff (channels included) and levers, so stationing more costs less
+    runs = [GovernanceModel(apply_overrides(on, {"channels.centre_stationed_share": x}), rng=1) for x in (0.2, 0.8)]
+    assert runs[0].yearly_cost == yearly_cost(runs[0].spec) > runs[1].yearly_cost
