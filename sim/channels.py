@@ -99,6 +99,7 @@ class Channels:
         self.offices: list[list[Office]] = []
         self.opened = np.full(model.n_districts, np.inf)  # day each district's centre opened (inf: none)
         self.moved = np.zeros(model.n_districts)  # departments' staff stationed at each district's centre
+        self.dept_capacity: dict[int, list[float]] = {}  # departments' capacities before their staff moved
         for ch in self.channels:
             if ch.k == PETITION:
                 self.offices.append([self._office(ch, Level.CITY, -1, per_100k)])
@@ -185,17 +186,20 @@ class Channels:
             if has == np.isfinite(self.opened[d]):
                 continue
             dept_staff = float(model.office_staff["district"][d]) * n_dept
+            depts = [model.departments[(d, k)] for k in range(n_dept)]
             if has:
                 self.opened[d] = model.time
                 centre_staff = cs.centre.staff_per_100k * model.population / 100_000 * float(self.district_share[d])
                 self.moved[d] = min(dept_staff, cs.centre_stationed_share * centre_staff)
                 keep = 1.0 - self.moved[d] / dept_staff if dept_staff > 0 else 1.0
+                self.dept_capacity[d] = [o.capacity for o in depts]
+                for o in depts:
+                    o.capacity *= keep
             else:
                 self.opened[d] = np.inf
-                keep = 1.0 / (1.0 - self.moved[d] / dept_staff) if dept_staff > self.moved[d] else 1.0
                 self.moved[d] = 0.0
-            for k in range(n_dept):
-                model.departments[(d, k)].capacity *= keep
+                for o, cap in zip(depts, self.dept_capacity.pop(d), strict=True):
+                    o.capacity = cap  # the stationed staff go back
         model.daily_offer = None  # capacities changed: the model recomputes its daily offer
         if hasattr(model, "offices"):
             model.total_capacity = float(sum(o.capacity for o in model.offices))

@@ -193,3 +193,17 @@ def test_court_propensity_ablation_moves_mediated_suits_and_where_disputes_end()
     d_on = np.array([r["settled_district"] for r in on])
     assert d_on.sum() > 1.01 * d_off.sum(), (d_off, d_on)
     assert (d_on > d_off).sum() >= 7, (d_off, d_on)
+
+
+def test_a_closed_centre_gives_the_stationed_staff_back():
+    spec = apply_overrides(ScenarioSpec(), {
+        "world.population": 3000, "policy.conflict_centre": 1.0, "channels.centre_stationed_share": 1.0,
+        "channels.centre.staff_per_100k": 200.0,  # more than the departments have: all of theirs move
+        "timeline": [{"day": 5, "key": "policy.conflict_centre", "value": 0.0}]}, "test")
+    m = GovernanceModel(spec, rng=2)
+    assert all(o.capacity == 0.0 for o in m.departments.values())
+    assert m.channels.moved[0] == float(m.office_staff["district"][0]) * len(m.departments)
+    m.run_for(10)
+    assert not np.isfinite(m.channels.opened[0]) and m.channels.moved[0] == 0.0
+    assert all(o.capacity > 0.0 for o in m.departments.values())
+    assert m.check_conservation()
