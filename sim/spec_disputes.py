@@ -11,6 +11,7 @@ screens every assumption (ODD §7.26–7.28).
 
 from __future__ import annotations
 
+from govsim.sim.effects_spec import SEED
 from govsim.sim.spec_sections import E, F, IssueType, _Frozen, table_of
 from pydantic import Field, model_validator
 
@@ -125,6 +126,19 @@ class ChannelsSpec(_Frozen):
         handling_days=E(7.0, range=(3.0, 15.0)),
         settle_intercept=E(1.5, range=(0.5, 2.5)),
         patience_days=E(30.0, range=(15.0, 60.0)))
+    centre_reach_years: float = F(
+        1.0, unit="years", ge=0.0, le=20.0, range=(0.5, 3.0),
+        source="T9 by analogy (a new one-stop channel: Beijing 12345 closed half the gap to its later level in "
+        "its first 10 months, a time constant of 0.85–1.3 years; slower, ≈ 2 years, over the next five)",
+        desc="Time constant of a new conflict-resolution centre's reach: of the parties in its district who "
+        "escalate beyond the street or petition, the share who go to it is 1 − exp(−years open / this); the "
+        "rest take the old route until they learn of it. 0: every party from its first day.")
+    centre_stationed_share: float = F(
+        0.5, unit="share", ge=0.0, le=1.0, range=(0.2, 0.8),
+        source=SEED + " (对各机关部门的资源统筹调度: the city marshals the departments' resources)",
+        desc="Share of a centre's mediation staff (channels.centre.staff_per_100k) stationed from the district's "
+        "departments (入驻: capacity moved, not added): the departments' case capacity falls by the share of "
+        "their staff who moved; the rest are mediators hired for the centre (the lever pays only them).")
     court_propensity: float = F(
         0.35, unit="probability", ge=0.0, le=1.0,
         desc="Chance a party to a failed people's-mediation case (community or street) sues instead of "
