@@ -3,7 +3,7 @@
 Run from the repository root, after a sweep and its analysis:
     govsim sweep experiments/uncertainties.toml --out out/uncertainties
     govsim analyze out/uncertainties --method morris
-    .venv/bin/python tools/morris_ranking.py out/uncertainties [--top 15]
+    .venv/bin/python tools/morris_ranking.py out/uncertainties [--top 15] [--assumptions-only]
 
 For each outcome, μ* (mean absolute elementary effect, in the outcome's units per the parameter's whole
 range, SALib's unit-hypercube scaling) is divided by the largest μ* of that outcome, so that outcomes
@@ -48,8 +48,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--assumptions-only", action="store_true", help="leave the levers (policy.*) out")
     args = ap.parse_args(argv)
-    table = ranking(pd.read_csv(args.folder / "analysis" / "indices.csv"))
+    indices = pd.read_csv(args.folder / "analysis" / "indices.csv")
+    if args.assumptions_only:
+        indices = indices[~indices["parameter"].str.startswith("policy.")]
+    table = ranking(indices)
     print(markdown(table, args.top))
     quiet = [p for p, d in table["detectable"].items() if not d]
     print(f"\n{len(table)} parameters; no detectable influence (every μ* interval includes 0): "
