@@ -14,7 +14,10 @@ Each channel is a set of offices with staff, capacity, a queue, a pace and a set
 - A **conflict-resolution centre** (矛调中心, lever ``policy.conflict_centre``, per district) receives
   the residents who escalate beyond the street or skip levels and group petitions, and routes each
   case once, at once, by the shares of T3 (:meth:`Channels.to_centre`): legal services, its own
-  mediation bodies, the petition office, courts or police (最多跑一地).
+  mediation bodies, the petition office, courts or police (最多跑一地). A new centre is found by a
+  growing share of those parties, 1 − exp(−years open / ``channels.centre_reach_years``)
+  (:meth:`Channels.finds_centre`), and part of its staff is stationed from the district's departments,
+  whose capacity falls accordingly (入驻, :meth:`Channels.open_centres`).
 
 Grounding: the seed report asks for "多元协商、信访、听证、司法等机制体制" so that residents' claims go
 through lawful channels, and for conflicts to end inside the city; T2, T3 and T11
@@ -92,7 +95,11 @@ class Channels:
         per_100k = model.population / 100_000
         districts = model.street_district[model.community_street]
         share = np.bincount(districts, weights=model.community_size, minlength=model.n_districts) / model.population
+        self.district_share = share
         self.offices: list[list[Office]] = []
+        self.opened = np.full(model.n_districts, np.inf)  # day each district's centre opened (inf: none)
+        self.moved = np.zeros(model.n_districts)  # departments' staff stationed at each district's centre
+        self.dept_capacity: dict[int, list[float]] = {}  # departments' capacities before their staff moved
         for ch in self.channels:
             if ch.k == PETITION:
                 self.offices.append([self._office(ch, Level.CITY, -1, per_100k)])
@@ -100,6 +107,7 @@ class Channels:
             # every district has the centre's office; only the first n_centres receive cases (a timeline may add more)
             self.offices.append([self._office(ch, Level.DISTRICT, d, per_100k * float(share[d]))
                                  for d in range(model.n_districts)])
+        self.open_centres()
 
     def _office(self, ch: CityChannel, level: Level, district: int, per_100k: float) -> Office:
         o = Office(self.model, level, district)
@@ -147,6 +155,55 @@ class Channels:
         """Whether a conflict-resolution centre can take the case (its district has one; not routed before)."""
         return issue.district < self.n_centres and not issue.centred
 
+    def reach(self, district: int) -> float:
+        """Share of the district's escalating parties who know of its centre: 1 − exp(−years open / reach years)."""
+        tau = self.model.spec.channels.centre_reach_years
+        age = self.model.time - self.opened[district]
+        if not age >= 0:  # no centre (opened = inf)
+            return 0.0
+        return 1.0 if tau <= 0 else float(-math.expm1(-age / (365.0 * tau)))
+
+    def finds_centre(self, issue: Issue) -> bool:
+        """Whether the parties take the case to the district's centre (it has one, they know of it, not routed before).
+
+        One draw against :meth:`reach`, only where a centre can take the case (no draw without centres).
+        """
+        return self.centre_for(issue) and self.model.rng.random() < self.reach(issue.district)
+
+    def open_centres(self) -> None:
+        """Open (or close) centres to match ``policy.conflict_centre``: opening day and stationed staff (入驻).
+
+        Called at construction and when the timeline changes the lever (:func:`sim.timeline._refresh`). A
+        new centre takes ``channels.centre_stationed_share`` of its staff from the district's departments:
+        each department's case capacity falls by the share of the departments' staff who moved (a closed
+        centre gives them back). The rest of its staff are hired (the lever's cost, ``sim/policies.py``).
+        """
+        model = self.model
+        cs = model.spec.channels
+        n_dept = len(model.departments) // max(1, model.n_districts)
+        for d in range(model.n_districts):
+            has = d < self.n_centres
+            if has == np.isfinite(self.opened[d]):
+                continue
+            dept_staff = float(model.office_staff["district"][d]) * n_dept
+            depts = [model.departments[(d, k)] for k in range(n_dept)]
+            if has:
+                self.opened[d] = model.time
+                centre_staff = cs.centre.staff_per_100k * model.population / 100_000 * float(self.district_share[d])
+                self.moved[d] = min(dept_staff, cs.centre_stationed_share * centre_staff)
+                keep = 1.0 - self.moved[d] / dept_staff if dept_staff > 0 else 1.0
+                self.dept_capacity[d] = [o.capacity for o in depts]
+                for o in depts:
+                    o.capacity *= keep
+            else:
+                self.opened[d] = np.inf
+                self.moved[d] = 0.0
+                for o, cap in zip(depts, self.dept_capacity.pop(d), strict=True):
+                    o.capacity = cap  # the stationed staff go back
+        model.daily_offer = None  # capacities changed: the model recomputes its daily offer
+        if hasattr(model, "offices"):
+            model.total_capacity = float(sum(o.capacity for o in model.offices))
+
     def to_centre(self, issue: Issue) -> None:
         """The centre receives the case and routes it at once by the shares of T3 (``channels.centre_routing``)."""
         model = self.model
@@ -158,11 +215,11 @@ class Channels:
         self.file(issue, k, routed=True)
 
     def petition(self, issue: Issue) -> None:
-        """A petition: to a centre where there is one, else above the city or to the city's petition office.
+        """A petition: to a centre where the parties find one, else above the city or to the city's petition office.
 
         Above the city with ``behaviour.petition_propensity``.
         """
-        if self.centre_for(issue):
+        if self.finds_centre(issue):
             self.to_centre(issue)
         elif self.model.rng.random() < self.model.spec.behaviour.petition_propensity:
             issue.channel = int(Known.PETITION)

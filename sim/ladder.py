@@ -313,7 +313,8 @@ def resident_reacts(model: GovernanceModel, issue: Issue) -> None:
     The case is given up only if every party gives up (:func:`sim.parties.gives_up`). A group may
     go as a group petition (集体上访, :meth:`sim.channels.Channels.petition`). A distrustful party (below
     the Tacitus threshold) may skip levels: a petition. Escalations beyond the street go to a
-    conflict-resolution centre where the district has one (:meth:`sim.channels.Channels.to_centre`).
+    conflict-resolution centre where the district has one and the parties know of it
+    (:meth:`sim.channels.Channels.finds_centre`, :meth:`sim.channels.Channels.to_centre`).
     """
     b = model.spec.behaviour
     rng = model.rng
@@ -332,7 +333,7 @@ def resident_reacts(model: GovernanceModel, issue: Issue) -> None:
     if distrust and target <= Level.CITY and (target == Level.CITY or rng.random() < b.skip_probability):
         ch.petition(issue)  # a distrustful party skips levels, or reaches the city: a petition
         return
-    if target >= Level.DISTRICT and ch.centre_for(issue):
+    if target >= Level.DISTRICT and ch.finds_centre(issue):
         ch.to_centre(issue)  # one stop for what would go up to the district, the city or beyond it
         return
     if target > Level.CITY:

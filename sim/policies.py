@@ -125,9 +125,11 @@ class PolicySpec(BaseModel):
         0.0, ge=0.0, le=1.0, unit="share of districts", label="One-stop conflict-resolution centres",
         term="矛调中心（最多跑一地）",
         cost=lambda s, c: s.policy.conflict_centre * (
-            s.channels.centre.staff_per_100k * _per_100k(s) * s.costs.department_staff + 30.0 * c.n_districts),
-        cost_note="the centre's mediators (channels.centre.staff_per_100k at department pay) plus 30万 per "
-        "district a year for the hall and the departments' desks, times the share of districts covered",
+            (1.0 - s.channels.centre_stationed_share) * s.channels.centre.staff_per_100k * _per_100k(s)
+            * s.costs.department_staff + 30.0 * c.n_districts),
+        cost_note="the centre's hired mediators (channels.centre.staff_per_100k × (1 − channels.centre_stationed_share) "
+        "at department pay; the stationed rest are departments' staff, already paid) plus 30万 per district a "
+        "year for the hall and the departments' desks, times the share of districts covered",
         desc="Share of districts (lowest numbers first) with a one-stop conflict-resolution centre: residents "
         "who escalate beyond the street or skip levels, and group petitions, go to the centre, which routes "
         "them at once to legal services, mediation, the petition office, courts or police (T3).")

@@ -10,6 +10,7 @@ and re-exports every name defined here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from govsim.sim.levels import LEVEL_NAMES
@@ -46,6 +47,20 @@ type Department = Literal[
 type IssueType = Literal["neighbour", "family", "property", "labour", "environment", "land", "public_service"]
 
 
+def _evidence(default: Any, ge: float | None, le: float | None, source: str | None,
+              range: tuple[float, float] | None) -> dict[str, Any]:  # noqa: A002
+    """The ``source``/``range`` metadata of a value, checked: the range holds the default within the bounds."""
+    extra: dict[str, Any] = {}
+    if source:
+        extra["source"] = source
+    if range is not None:
+        lo, hi = float(range[0]), float(range[1])
+        if not (lo < hi and lo <= default <= hi) or (ge is not None and lo < ge) or (le is not None and hi > le):
+            raise ValueError(f"assumption range {range} must hold the default {default} within the bounds")
+        extra["range"] = [lo, hi]
+    return extra
+
+
 def F(default: Any, *, unit: str, desc: str, ge: float | None = None, le: float | None = None,
       source: str | None = None, range: tuple[float, float] | None = None) -> Any:  # noqa: A002
     """A documented scenario field: default, unit, bounds and where its value comes from.
@@ -54,16 +69,61 @@ def F(default: Any, *, unit: str, desc: str, ge: float | None = None, le: float 
     ``range`` declares the value an assumption with a plausible ``(low, high)`` that the sensitivity
     analysis covers (``experiments/uncertainties.toml``, written by ``tools/write_uncertainties.py``).
     """
-    extra: dict[str, Any] = {"unit": unit}
-    if source:
-        extra["source"] = source
-    if range is not None:
-        lo, hi = float(range[0]), float(range[1])
-        if not (lo <= default <= hi) or (ge is not None and lo < ge) or (le is not None and hi > le):
-            raise ValueError(f"assumption range {range} must hold the default {default} within the bounds")
-        extra["range"] = [lo, hi]
+    extra: dict[str, Any] = {"unit": unit, **_evidence(default, ge, le, source, range)}
     return Field(default, ge=ge, le=le, description=desc, json_schema_extra=extra)
 
+
+@dataclass(frozen=True)
+class E:
+    """One field's default in a table that is used several times with different defaults (``[channels.*]``).
+
+    The shared model (e.g. :class:`~sim.spec_disputes.ChannelSpec`) declares the field's unit and bounds
+    once; each use gives its own value with its own ``source`` and/or ``range`` (see :func:`table_of`).
+    """
+
+    value: float
+    source: str | None = None
+    range: tuple[float, float] | None = None  # noqa: A003
+
+
+def table_of(model: type[BaseModel], desc: str, **values: E) -> Any:
+    """A nested-table field of type ``model`` whose defaults each carry their own evidence.
+
+    Every field of ``model`` must be given, with a source or a range that holds the value within the
+    field's bounds; the evidence is stored as ``json_schema_extra["fields"]`` and read by :func:`evidence`.
+    """
+    if set(values) != set(model.model_fields):
+        raise ValueError(f"{model.__name__}: give every field, missing {set(model.model_fields) - set(values)}")
+    meta: dict[str, dict[str, Any]] = {}
+    for name, v in values.items():
+        bounds = {k: getattr(m, k) for m in model.model_fields[name].metadata for k in ("ge", "le") if hasattr(m, k)}
+        meta[name] = _evidence(v.value, bounds.get("ge"), bounds.get("le"), v.source, v.range)
+        if not meta[name]:
+            raise ValueError(f"{model.__name__}.{name} = {v.value} needs a source or a range")
+    defaults = {k: v.value for k, v in values.items()}
+    return Field(default_factory=lambda: model(**defaults), description=desc, json_schema_extra={"fields": meta})
+
+
+def evidence(model: type[BaseModel], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """Dotted key → the field's metadata (unit, and ``source``/``range`` if any) of every scalar or list field.
+
+    Nested tables are walked; a table declared by :func:`table_of` overrides its fields' evidence with
+    its own (so ``channels.court.staff_per_100k`` has the court's source, not the petition office's).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, f in model.model_fields.items():
+        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+        ann = f.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            sub = evidence(ann, f"{prefix}{name}.")
+            for k, meta in extra.get("fields", {}).items():
+                key = f"{prefix}{name}.{k}"
+                base = {m: v for m, v in sub[key].items() if m not in ("source", "range")}
+                sub[key] = {**base, **meta}
+            out.update(sub)
+            continue
+        out[f"{prefix}{name}"] = dict(extra)
+    return out
 
 
 class _Frozen(BaseModel):

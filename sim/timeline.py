@@ -34,6 +34,8 @@ def _refresh(model: GovernanceModel, key: str) -> None:
         if model.programmes.activity_reach > 0:
             model.programmes.activity_reach = e.activity_reach_per_month * (
                 1 - (1 - p.self_governance) * (1 - p.party_building_alliance))
+    elif key == "policy.conflict_centre":
+        model.channels.open_centres()  # new centres open today (reach from zero) with staff stationed from departments
     elif key == "policy.grassroots_corruption" and p.grassroots_corruption > 0:
         model.programmes.ensure_routine_contacts()
 

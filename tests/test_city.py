@@ -62,7 +62,9 @@ def test_costs_count_units_on_the_city() -> None:
     per_10k = s.world.population / 10_000  # staff follow per-resident norms, so they add up over the units
     assert staff_cost(s) == pytest.approx(per_10k * (
         c.community_staff * lv.community.staff_per_10k + c.street_staff * lv.street.staff_per_10k
-        + c.department_staff * lv.district.staff_per_10k * 6 + c.city_staff * lv.city.staff_per_10k))
+        + c.department_staff * lv.district.staff_per_10k * 6 + c.city_staff * lv.city.staff_per_10k)
+        + s.world.population / 100_000 * (c.city_staff * s.channels.petition_office.staff_per_100k
+                                          + c.department_staff * s.channels.legal_services.staff_per_100k))
     assert lever_costs(s, city) == {n: lv_.yearly_cost(s, city) for n, lv_ in LEVERS.items()}
 
 

@@ -73,10 +73,12 @@ CASES: tuple[LeverCase, ...] = (
               world={"world.population": 20000}),
     LeverCase("data_sharing", 0.0, 1.0, "bounces", "less",
               "one platform: referred cases reach the right department"),
-    # petitions are about 15 a year at 20,000 residents and a handful at 3,000 (T11's city is a county)
+    # petitions are about 15 a year at 20,000 residents and a handful at 3,000 (T11's city is a county);
+    # a new centre's reach grows over a year (channels.centre_reach_years): in a 240-day run 30 pairs
+    # gave 8.9 → 6.5, p = 0.007, so 60 pairs
     LeverCase("conflict_centre", 0.0, 1.0, "petitions", "less",
               "the one-stop centre routes escalations and petitions to legal services and mediation (T3, T11)",
-              replicates=30, world={"world.population": 20000}),
+              replicates=60, world={"world.population": 20000}),
     LeverCase("early_warning", 0.0, 1.0, "warning_found", "greater",
               "the risk score flags buildings where issues fester and a visit finds them"),
     LeverCase("closure_rate_targets", 0.0, 1.0, "false_closures", "greater",

@@ -98,10 +98,38 @@ def test_the_race_count_is_gone_and_renamed_without_a_direction():
 
 
 def test_no_effect_parameter_lacks_a_source_or_a_range():
-    missing = [name for name, f in EffectsSpec.model_fields.items()
-               if not (isinstance(f.json_schema_extra, dict)
-                       and (f.json_schema_extra.get("source") or f.json_schema_extra.get("range")))]
+    """Every numeric field of [effects], [parties] and [channels.*] (each channel's own) names a source or a range.
+
+    Categorical lists (which issue types have two parties or can be collective) are choices, not sizes.
+    """
+    from govsim.sim.spec_sections import evidence
+
+    ev = evidence(ScenarioSpec)
+    scalar = {k: v for k, v in ev.items() if k.startswith(("effects.", "parties.", "channels."))
+              and k not in ("parties.two_party_types", "parties.collective_types")}
+    assert len(scalar) >= len(EffectsSpec.model_fields) + 5 + 5 * 5 + 2
+    missing = [k for k, v in scalar.items() if not (v.get("source") or v.get("range"))]
     assert missing == []
+    # each channel carries its own evidence, not the shared model's
+    assert "Supreme People's Court" in ev["channels.court.staff_per_100k"]["source"]
+    assert "range" not in ev["channels.court.staff_per_100k"]
+    assert ev["channels.centre.staff_per_100k"]["range"] == [3.0, 15.0]
+
+
+def test_a_table_of_channels_refuses_a_value_without_evidence_or_outside_its_range():
+    from govsim.sim.spec_disputes import ChannelSpec
+    from govsim.sim.spec_sections import E, table_of
+
+    ok = {"staff_per_100k": E(3.0, range=(1.0, 10.0)), "cases_per_staff_day": E(0.5, source="x"),
+          "handling_days": E(30.0, source="x"), "settle_intercept": E(0.0, range=(-1.0, 1.0)),
+          "patience_days": E(60.0, source="x")}
+    table_of(ChannelSpec, "fine", **ok)
+    with pytest.raises(ValueError, match="source or a range"):
+        table_of(ChannelSpec, "bare", **{**ok, "handling_days": E(30.0)})
+    with pytest.raises(ValueError, match="must hold the default"):
+        table_of(ChannelSpec, "outside", **{**ok, "staff_per_100k": E(30.0, range=(1.0, 10.0))})
+    with pytest.raises(ValueError, match="give every field"):
+        table_of(ChannelSpec, "short", staff_per_100k=E(3.0, range=(1.0, 10.0)))
 
 
 def test_uncertainties_toml_ships_every_assumption():
@@ -110,5 +138,9 @@ def test_uncertainties_toml_ships_every_assumption():
     keys = assumptions()
     assert {f"effects.{n}" for n, f in EffectsSpec.model_fields.items()
             if "range" in (f.json_schema_extra or {})} <= set(keys)
+    assert {"parties.group_petition_propensity", "channels.court_propensity", "channels.centre.staff_per_100k",
+            "channels.petition_office.settle_intercept", "channels.court.settle_intercept"} <= set(keys)
+    assert "channels.court.staff_per_100k" not in keys  # sourced, not an assumption
+    assert all(lo < hi for lo, hi in keys.values())  # Morris needs a valid interval for every parameter
     assert (ROOT / "experiments" / "uncertainties.toml").read_text(encoding="utf-8") == render(), (
         "experiments/uncertainties.toml is stale: run .venv/bin/python tools/write_uncertainties.py")

@@ -67,14 +67,17 @@ def test_t9_hotline_reform_raises_resolution_and_satisfaction(arms):
 def test_t11_conflict_resolution_centres_cut_petitions(arms):
     """T11: petitions in the first year after the centres fall against the baseline's same year.
 
-    Target −25 %. Tolerance: summed over the paired replicates, the fall is between 10 % and 80 %
-    (petitions are a handful per run at 6,000 residents), and the two arms agree before the reform.
+    Target −25 % in the first year (Zhejiang 2020). The model's centre is found by a growing share of
+    the parties (``channels.centre_reach_years``) and half its staff are stationed from departments
+    (ODD §7.27); nothing is fitted to T11. ``tools/t11_centre.py`` (30 pairs, same arms): −23 % (95 % CI
+    −33 … −10 %); these six pairs: −20 %. Tolerance: summed over the six pairs the fall is 5–45 %
+    (six pairs of ≈ 30 petitions a run have a standard error of ≈ 12 points), and the two arms agree
+    before the reform.
     """
     base, t11 = arms["base"], arms["t11"]
     assert _col(t11, "petitions_y1").sum() == _col(base, "petitions_y1").sum()
     ratio = _col(t11, "petitions_y2").sum() / _col(base, "petitions_y2").sum()
-    assert 0.2 <= ratio <= 0.9, ratio
-
+    assert 0.55 <= ratio <= 0.95, ratio
 
 
 def main() -> None:

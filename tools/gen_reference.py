@@ -87,7 +87,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _range(f: FieldInfo) -> str:
+def _range(f: FieldInfo, extra: dict[str, Any]) -> str:
     lo = hi = minlen = maxlen = pattern = None
     for m in f.metadata:
         lo = getattr(m, "ge", lo)
@@ -95,7 +95,6 @@ def _range(f: FieldInfo) -> str:
         minlen = getattr(m, "min_length", minlen)
         maxlen = getattr(m, "max_length", maxlen)
         pattern = getattr(m, "pattern", pattern)
-    extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
     parts: list[str] = []
     if lo is not None and hi is not None:
         parts.append(f"{_num(lo)} – {_num(hi)}")
@@ -124,21 +123,28 @@ def _nested_model(ann: Any) -> type[BaseModel] | None:
     return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
 
 
-def _sections(cls: type[BaseModel], value: BaseModel | None, prefix: str) -> Iterator[Section]:
-    """Depth-first: this table's scalar fields, then each nested table."""
+def _sections(cls: type[BaseModel], value: BaseModel | None, prefix: str,
+              evidence: dict[str, dict[str, Any]] | None = None) -> Iterator[Section]:
+    """Depth-first: this table's scalar fields, then each nested table.
+
+    ``evidence``: per-field source/range of a table declared by :func:`sim.spec_sections.table_of`
+    (each channel's own), which replace the shared model's.
+    """
     rows: list[Row] = []
-    nested: list[tuple[str, type[BaseModel], Any]] = []
+    nested: list[tuple[str, type[BaseModel], Any, dict[str, dict[str, Any]]]] = []
     for name, f in cls.model_fields.items():
         key = _key_of(name, f)
         dotted = f"{prefix}.{key}" if prefix else key
+        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
         sub = _nested_model(f.annotation)
         if sub is not None:
-            nested.append((dotted, sub, getattr(value, name) if value is not None else None))
+            nested.append((dotted, sub, getattr(value, name) if value is not None else None, extra.get("fields", {})))
             continue
         if typing.get_origin(f.annotation) is list and _nested_model(typing.get_args(f.annotation)[0]):
-            nested.append((dotted + "[]", typing.get_args(f.annotation)[0], None))
+            nested.append((dotted + "[]", typing.get_args(f.annotation)[0], None, {}))
             continue
-        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+        if evidence and name in evidence:
+            extra = {**{k: v for k, v in extra.items() if k not in ("source", "range")}, **evidence[name]}
         if f.is_required():
             default = "(required)"
         elif value is not None:
@@ -149,12 +155,12 @@ def _sections(cls: type[BaseModel], value: BaseModel | None, prefix: str) -> Ite
         lever = bool(extra.get("lever"))
         if lever:
             desc = f"**Lever: {extra['label']}** ({extra['term']}). {desc} Yearly cost: {extra['cost']}."
-        rows.append(Row(dotted, _type_name(f.annotation), default, _range(f), str(extra.get("unit", "")),
+        rows.append(Row(dotted, _type_name(f.annotation), default, _range(f, extra), str(extra.get("unit", "")),
                         str(extra.get("source", "")), desc, lever))
     if rows:
         yield Section(prefix, (cls.__doc__ or "").strip().splitlines()[0].replace("``", "`"), rows)
-    for dotted, sub, sub_value in nested:
-        yield from _sections(sub, sub_value, dotted)
+    for dotted, sub, sub_value, sub_evidence in nested:
+        yield from _sections(sub, sub_value, dotted, sub_evidence)
 
 
 def sections() -> list[Section]:
