@@ -67,10 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     meta = json.loads((args.folder / "calibration.json").read_text())
-    spec = load_experiment(ROOT / "experiments" / "calibrate_baseline.toml")
+    if not meta.get("experiment_file"):
+        sys.exit(f"{args.folder}: the calibration ran an experiment held in memory; no file to re-run it from")
+    spec = load_experiment(meta["experiment_file"])  # the experiment this calibration ran, not a fixed file
     names = list(meta["parameters"])
     cands = candidates(args.folder, names, args.top)
-    base = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    base = load_scenario(spec.scenario_path)
     current = {n: float(_get(base, n)) for n in names}
     cands = pd.concat([cands, pd.DataFrame([{**current, "candidate": "shipped baseline"}])],
                       ignore_index=True)
