@@ -57,6 +57,10 @@ DEFAULT_SEED = 42
 DEFAULT_POPULATION = 3000
 POPULATION_RANGE = (500, 20_000)
 """Classroom city sizes: the default steps and redraws well within 200 ms."""
+MAX_CITY_FILE_POPULATION = 2_000_000
+"""Largest real city (a preset's city file) the page builds at its own size: Zhuji (1.2 M) and
+Dongcheng (0.7 M) build in seconds; Beijing's whole tree (21.9 M: about 13 s and 3 GB to build) is
+shown as a classroom city with the preset's policy instead, with a notice."""
 
 UNCERTAINTIES: dict[str, tuple[str, float]] = {
     # control name: (label a student understands, slider step); ranges come from WorldSpec
@@ -235,6 +239,10 @@ class ClassroomModel(GovernanceModel):
         seed_value = coerce_seed(seed if rng is None else rng, notices)
         pop = _coerce_number("Residents", population, *POPULATION_RANGE, DEFAULT_POPULATION, True, notices)
         overrides: dict[str, Any] = {"world.population": pop}
+        if base.world.city_file is not None and base.world.population > MAX_CITY_FILE_POPULATION:
+            notices.append(f"Preset '{preset}' is a real city of {base.world.population:,} residents, too large for "
+                           f"the page: showing a classroom city with its policy (govsim run {preset} runs it whole).")
+            overrides["world.city_file"] = None
         for name, value in controls.items():
             if name in LEVERS:
                 overrides[f"policy.{name}"] = coerce_lever(LEVERS[name], value, notices)
@@ -246,7 +254,8 @@ class ClassroomModel(GovernanceModel):
             spec = apply_overrides(base, overrides, "dashboard")
         except InputError as exc:  # pragma: no cover - coercion keeps every value in range
             notices.append(f"Settings rejected ({exc}): using the preset as it is.")
-            spec = apply_overrides(base, {"world.population": pop}, "dashboard")
+            spec = apply_overrides(base, {k: overrides[k] for k in ("world.population", "world.city_file")
+                                          if k in overrides}, "dashboard")
         super().__init__(spec, rng=seed_value)
         self.preset = preset
         self.seed_value = seed_value

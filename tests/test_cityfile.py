@@ -5,6 +5,7 @@ every neighbourhood effect lies in its stated range with a stated basis."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,62 @@ def test_dongcheng_matches_the_published_figures() -> None:
     assert per_street["北新桥街道"] == 55_449 and per_street["朝阳门街道"] == 30_473
     assert per_street["建国门街道"] == 33_094 and per_street["东直门街道"] == 46_712
     assert per_street["前门街道"] == 9_081
+
+
+def _district_table(text: str) -> dict[str, tuple[int, int, int]]:
+    """The district table of a city file's STATISTICS block: name -> (census population, streets, towns).
+
+    Rows read ``#   CODE  NAME  ENGLISH  POPULATION  STREETS  AREAS  TOWNS  TOWNSHIPS``; areas, towns and
+    townships are all towns (乡镇) of the tree.
+    """
+    out = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r"#\s+11\d{4}\s+(\S+区)\s+[A-Za-z]+\s+([\d,]+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*", line)
+        if m:
+            pop, streets, areas, towns, townships = (int(x.replace(",", "")) for x in m.groups()[1:])
+            out[m.group(1)] = (pop, streets, areas + towns + townships)
+    return out
+
+
+def test_beijing_matches_the_census_figures_in_its_header() -> None:
+    """The whole municipality: 16 districts, 343 streets and towns, each district's 2020 census population."""
+    path = CITIES / "beijing.csv"
+    text = path.read_text(encoding="utf-8")
+    city = load_city(path)
+    s = city.summary()
+    assert s["population"] == city.meta["population"] == 21_893_095
+    assert s["districts"] == 16 and city.n_streets == s["streets"] + s["towns"] == 343
+    table = _district_table(text)
+    assert len(table) == 16 and sum(p for p, _, _ in table.values()) == 21_893_095
+    per_district = np.bincount(city.district, weights=city.population, minlength=city.n_districts).astype(int)
+    assert dict(zip(city.district_names, per_district.tolist(), strict=True)) == {d: t[0] for d, t in table.items()}
+    for d, (_, streets, towns) in table.items():
+        mine = city.street_district == city.district_names.index(d)
+        assert (int((mine & ~city.street_is_town).sum()), int((mine & city.street_is_town).sum())) == (streets, towns), d
+    # the census urban and rural populations: villages hold the rural residents, communities the urban
+    assert city.population[~city.is_village].sum() == city.meta["urban_population"]
+    assert city.population.sum() - city.meta["urban_population"] == city.population[city.is_village].sum()
+    # Changping's units with a census figure in the header keep it exactly
+    block = text[text.index("Changping District, 2020 census"):text.index("# ALLOCATIONS")]
+    found = {n: int(p.replace(",", "")) for n, p in
+             re.findall(r"([\u4e00-\u9fff]+(?:街道|地区|镇|乡))\s*(?:\n#\s*)?([\d,]{5,})", block)}
+    assert len(found) == 17
+    cp = city.district_names.index("昌平区")
+    per_street = np.bincount(city.street, weights=city.population, minlength=city.n_streets).astype(int)
+    changping = {n: int(per_street[i]) for i, n in enumerate(city.street_names) if city.street_district[i] == cp}
+    assert {n: changping[n] for n in found} == found
+    # Dongcheng is its own city file's rows
+    dongcheng = load_city(CITIES / "dongcheng.toml")
+    mine = city.district == city.district_names.index("东城区")
+    assert city.population[mine].tolist() == dongcheng.population.tolist()
+
+
+def test_beijing_file_is_written_by_its_tool() -> None:
+    """scenarios/cities/beijing.csv is exactly what tools/beijing_city.py writes (its tables and rules)."""
+    from tools.beijing_city import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), (
+        "scenarios/cities/beijing.csv is stale: run .venv/bin/python tools/beijing_city.py")
 
 
 # --------------------------------------------------------------------------- format
