@@ -59,7 +59,7 @@ POPULATION_RANGE = (500, 20_000)
 """Classroom city sizes: the default steps and redraws well within 200 ms."""
 MAX_CITY_FILE_POPULATION = 2_000_000
 """Largest real city (a preset's city file) the page builds at its own size: Zhuji (1.2 M) and
-Dongcheng (0.7 M) build in seconds; Beijing's whole tree (21.9 M: about 13 s and 3 GB to build) is
+Dongcheng (0.7 M) build in seconds; Beijing's whole tree (21.9 M: about 10 s and 2.6 GB to build) is
 shown as a classroom city with the preset's policy instead, with a notice."""
 
 UNCERTAINTIES: dict[str, tuple[str, float]] = {
