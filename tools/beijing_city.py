@@ -203,8 +203,8 @@ HEADER = """\
 #
 # STATISTICS (published figures; the rows reproduce every population below exactly):
 #   - Resident population {total:,}; urban {urban:,}, rural {rural:,}; {migrants:,} residents from
-#     other provinces (38.5 %): 2020 (seventh) population census, Beijing Municipal Bureau of
-#     Statistics, census bulletins no. 1 and 2 (May 2021; as republished by xzqh.org, 北京市 2020).
+#     other provinces (38.5 %): 2020 (seventh) population census, census bulletins of the Beijing
+#     Municipal Bureau of Statistics (May 2021), as republished by xzqh.org (北京市, 2020).
 #   - Population of every district, 2020 census (bulletin no. 2; the same figures on CityPopulation.de,
 #     "China: Beijing", and in the national county-level census tables), and its township-level
 #     units: National Bureau of Statistics, statistical division codes (统计用区划代码, 31 October 2021,
