@@ -68,7 +68,9 @@ class InlineRunner:
         was abandoned) were not run.
         """
         fut: Future = Future()
-        self._thread = threading.Thread(target=self._work, args=(fut, batch), name="govsim-inline", daemon=True)
+        self._thread = threading.Thread(
+            target=self._work, args=(fut, batch), name="govsim-inline", daemon=True
+        )
         self._thread.start()
         return fut
 

@@ -345,10 +345,11 @@ def run_sweep(
             done = store.finished_mask(total) if resume else np.zeros(total, dtype=bool)
             # a marker left behind: the last coordinator died while it ran runs itself (a run may
             # kill its process): this time every run gets a worker of its own
-            inline = inline_start and executor == "processes" and run_timeout is None and not (folder / MARKER).exists()
+            inline = inline_start and executor == "processes" and run_timeout is None
+            inline = inline and not (folder / MARKER).exists()
             counts = _dispatch(
-                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total, start_timeout,
-                inline_start=inline,
+                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total,
+                start_timeout, inline_start=inline,
             )
             if counts["complete"]:
                 (folder / MARKER).unlink(missing_ok=True)
@@ -461,11 +462,11 @@ def _dispatch(
                 if inline is not None and not inline.stopped and ready:
                     inline.preempt()  # the pool is up: the coordinator stops running runs
                 remaining = total - n_done - len(buffer)
-                size = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
-                size = max(1, min(size, _MAX_BATCH, remaining // max(1, 2 * width) or 1))
+                full = 1 if per_run is None else max(1, min(int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6)), _MAX_BATCH))
+                size = min(full, remaining // max(1, 2 * width) or 1)  # spread over the workers
                 if not ready:
                     if inline is not None and inline_fut is None and not inline.stopped:
-                        inline_batch = take(size)
+                        inline_batch = take(full)  # one batch at a time runs here: not spread
                         if inline_batch:
                             inline_fut = inline.submit(inline_batch)
                     if inline_fut is None and not in_flight and exhausted and not requeue:
@@ -494,7 +495,9 @@ def _dispatch(
                     continue
                 if ready and not in_flight and inline_fut is None:
                     break
-                waiting = [*in_flight, *([inline_fut] if inline_fut else []), *([] if ready else [factory.started])]
+                waiting = [*in_flight, *([inline_fut] if inline_fut else [])]
+                if not ready:
+                    waiting.append(factory.started)
                 timeout = FLUSH_SECONDS if ready else max(0.01, min(FLUSH_SECONDS, factory.start_wait()))
                 finished, _ = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
                 if inline_fut is not None and inline_fut.done():
