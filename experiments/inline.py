@@ -24,7 +24,7 @@ import ctypes
 import threading
 from concurrent.futures import Future
 
-from govsim.experiments.worker import Result, RunConfig, Task, run_one, runner_for
+from govsim.experiments.worker import Result, RunConfig, Runner, Task, make_runner, run_one
 
 MARKER = ".inline-start"
 """File in a results folder while runs run in the coordinator; left behind only if it died there."""
@@ -55,6 +55,9 @@ class InlineRunner:
         self._busy_tid: int | None = None  # the thread while it is inside a run
         self._injected = False
         self._thread: threading.Thread | None = None
+        # this sweep's own run function, not the process-wide cache of runner_for: a scenario file
+        # changed since an earlier sweep of this process is read again, as a new worker would
+        self._runner: Runner | None = None
 
     @property
     def stopped(self) -> bool:
@@ -94,7 +97,6 @@ class InlineRunner:
         done: list[Result] = []
         tid = threading.get_ident()
         try:
-            runner = None
             for task in batch:
                 res: Result | None = None
                 keep = False
@@ -103,9 +105,9 @@ class InlineRunner:
                         if self._stop:
                             break
                         self._busy_tid = tid
-                    if runner is None:
-                        runner = runner_for(self.config)
-                    res = run_one(self.config, runner, task)
+                    if self._runner is None:
+                        self._runner = make_runner(self.config)
+                    res = run_one(self.config, self._runner, task)
                     with self._lock:
                         self._busy_tid = None
                         # A preemption injected during the run but not raised (a model's bare

@@ -126,7 +126,7 @@ def runner_for(config: RunConfig) -> Runner:
     """The run function of a configuration, built once per process (the model resolved, scenarios cached)."""
     runner = _RUNNERS.get(config)
     if runner is None:
-        runner = _RUNNERS[config] = _make_runner(config)
+        runner = _RUNNERS[config] = make_runner(config)
     return runner
 
 
@@ -187,7 +187,8 @@ def _series(ts: Any, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
 # --- model adapters ---------------------------------------------------------------------------
 
 
-def _make_runner(config: RunConfig) -> Runner:
+def make_runner(config: RunConfig) -> Runner:
+    """Build the run function of a configuration (resolve the model; a govsim runner caches its scenarios)."""
     fixed = json.loads(config.fixed_json)
     if config.model == "govsim":
         return _govsim_runner(config, fixed)

@@ -233,6 +233,18 @@ def test_a_run_that_kills_the_coordinator_in_the_inline_start_then_resume(tmp_pa
     assert json.loads((out / "manifest.json").read_text())["runs_inline"] == 0
 
 
+def test_a_sweep_done_before_the_pool_starts_does_not_wait_for_it(tmp_path):
+    """Microsecond runs in a fresh process: all run in the coordinator before the fork server has
+    imported the model; the sweep stops the fork server instead of waiting, and the tables equal
+    the serial executor's."""
+    exp = toy(tmp_path, design="lhs", samples=8, replicates=2)
+    res = cli(str(exp), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["runs_inline"] == 16
+    ref = run_sweep(exp, tmp_path / "ref", executor="serial")
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "out"), outcomes_of(ref))
+
+
 def test_runs_in_the_coordinator_while_the_pool_starts_are_identical_and_a_long_one_is_cut_short(tmp_path):
     """The inline start in a fresh process whose fork server takes a second longer to import the model.
 
