@@ -99,7 +99,10 @@ def _stop_own_forkserver() -> None:
         _OWN_FORKSERVERS.discard(pid)
         try:
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:  # pragma: no cover - already gone
+            # wait until it has exited but leave it unreaped: ensure_running() reaps it and starts a
+            # new one (a server still dying would be taken for a live one by the next sweep)
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        except (ProcessLookupError, ChildProcessError):  # pragma: no cover - already gone
             pass
 
 
