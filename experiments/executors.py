@@ -58,6 +58,8 @@ def check_options(kind: str, workers: int | None = None, scheduler: str | None =
 
 _OWN_FORKSERVERS: set[int] = set()
 """Fork servers this process started for sweeps (their pids)."""
+_WARM_FORKSERVERS: set[int] = set()
+"""Fork servers that have started a pool (their imports are done): never stopped."""
 
 
 def start_forkserver(preload: list[str]) -> Any:
@@ -85,17 +87,19 @@ def start_forkserver(preload: list[str]) -> Any:
 
 
 def _stop_own_forkserver() -> None:
-    """Kill the fork server if a sweep of this process started it (it may be mid-import).
+    """Kill the fork server if a sweep of this process started it and it has not served yet.
 
     Used when a pool is given up before it started: its first call blocks until the fork
     server has imported the model, and shutting the pool down waits for that call. The next
-    sweep starts a new fork server (``ensure_running`` sees this one has died).
+    sweep starts a new fork server (``ensure_running`` sees this one has died). A fork server
+    that has started a pool before is left alone: it answers in milliseconds, and the next
+    sweep of this process (a calibration's next generation) reuses it.
     """
     import signal
     from multiprocessing import forkserver
 
     pid = forkserver._forkserver._forkserver_pid
-    if pid in _OWN_FORKSERVERS:
+    if pid in _OWN_FORKSERVERS and pid not in _WARM_FORKSERVERS:
         _OWN_FORKSERVERS.discard(pid)
         try:
             os.kill(pid, signal.SIGKILL)
@@ -270,10 +274,15 @@ class ExecutorFactory:
             self.started.set_result(None)
             return
         started = self.started
+        kind = self.kind
 
         def probe() -> None:
             try:
                 ex.submit(_ready).result()
+                if kind == "processes":
+                    from multiprocessing import forkserver
+
+                    _WARM_FORKSERVERS.add(forkserver._forkserver._forkserver_pid)
             except Exception:  # noqa: BLE001, S110 - a broken pool answers; the dispatcher retries its runs
                 pass
             started.set_result(None)

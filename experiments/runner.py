@@ -462,7 +462,8 @@ def _dispatch(
                 if inline is not None and not inline.stopped and ready:
                     inline.preempt()  # the pool is up: the coordinator stops running runs
                 remaining = total - n_done - len(buffer)
-                full = 1 if per_run is None else max(1, min(int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6)), _MAX_BATCH))
+                full = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
+                full = max(1, min(full, _MAX_BATCH))  # ≈0.25 s of runs
                 size = min(full, remaining // max(1, 2 * width) or 1)  # spread over the workers
                 if not ready:
                     if inline is not None and inline_fut is None and not inline.stopped:
