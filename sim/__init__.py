@@ -30,7 +30,19 @@ _WHERE = {
     "parse_set_options": "govsim.sim.scenario",
     "simulate": "govsim.sim.model",
 }
-__all__ = sorted(_WHERE)
+__all__ = [
+    "ALL_OUTCOME_NAMES",
+    "GovernanceModel",
+    "InputError",
+    "LEVERS",
+    "OUTCOMES",
+    "OUTCOME_NAMES",
+    "ScenarioSpec",
+    "apply_overrides",
+    "load_scenario",
+    "parse_set_options",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:
