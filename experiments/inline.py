@@ -21,6 +21,7 @@ docs/performance.md ("Sweep runner overhead") has the measurements.
 from __future__ import annotations
 
 import ctypes
+import gc
 import threading
 from concurrent.futures import Future
 
@@ -58,6 +59,9 @@ class InlineRunner:
         # this sweep's own run function, not the process-wide cache of runner_for: a scenario file
         # changed since an earlier sweep of this process is read again, as a new worker would
         self._runner: Runner | None = None
+        # a model may change the collector for its run (govsim's quiet_gc); an abandoned run may
+        # not have restored it
+        self._gc = (gc.isenabled(), gc.get_threshold())
 
     @property
     def stopped(self) -> bool:
@@ -81,7 +85,8 @@ class InlineRunner:
         """Stop: abandon the run in progress (at its next Python instruction), accept no more batches.
 
         Args:
-            join: Seconds to wait for the helper thread to finish.
+            join: Seconds to wait for the helper thread to finish; once it has, after an abandoned
+                run, the garbage collector's settings are put back as they were before the first run.
         """
         with self._lock:
             self._stop = True
@@ -90,6 +95,12 @@ class InlineRunner:
                 _set_async_exc(self._busy_tid, Preempted)
         if join and self._thread is not None:
             self._thread.join(join)
+            if not self._thread.is_alive() and self._injected:
+                enabled, threshold = self._gc
+                gc.unfreeze()
+                gc.set_threshold(*threshold)
+                if enabled:
+                    gc.enable()
 
     def _work(self, fut: Future, batch: list[Task]) -> None:
         if not fut.set_running_or_notify_cancel():
