@@ -238,6 +238,11 @@ class GridMember(Agent):
         p_find = visit * g.patrol_sensitivity  # a Python float: compared to Python floats below
         if p_find <= 0:
             return
+        if len(latent) == 1:  # the common case: one draw, as random(1) makes it, without an array
+            if model.rng.random() < p_find:
+                self.found += 1
+                ladder.detect(model, next(iter(latent.values())), Channel.GRID)
+            return
         issues = list(latent.values())
         draws = model.rng.random(len(issues)).tolist()
         # the draws are made before any find is routed, so the finds can be picked out first

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from govsim.sim.levels import Level
+from govsim.sim.trust import BLOCK
 
 if TYPE_CHECKING:  # pragma: no cover
     from govsim.sim.model import GovernanceModel
@@ -32,7 +33,7 @@ def prior(offset: float, trust: np.ndarray, work: tuple[np.ndarray, np.ndarray, 
 
     Computed in place, term by term as ``1 / (1 + exp(−(log(τ / (1 − τ)) + offset)))`` (so bit-identical
     to that expression), over ``work`` — two float64 arrays and the float32 result, kept by the caller —
-    when given: fresh temporaries at 21.9 million residents are 175 MB each and page-fault every week.
+    when given (:meth:`Approval.update` passes one block of residents at a time).
     """
     tau, x, out = work if work is not None else (np.empty(len(trust)), np.empty(len(trust)),
                                                  np.empty(len(trust), dtype=np.float32))
@@ -134,20 +135,105 @@ class Approval:
         add = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
         m.approval_sum[level] += float(add(new, dtype=np.float64) - add(old, dtype=np.float64))
 
+    def evaluate_many(self, rs: np.ndarray, levels: np.ndarray, good: bool, scale: float) -> None:
+        """Experiences of residents ``rs[i]`` with ``levels[i]``, in that order, all good or all bad, of one scale.
+
+        Bit for bit what calling :meth:`evaluate` once per pair gives (a month's routine contacts, a few
+        hundred thousand in a Beijing-sized city, :meth:`sim.programmes.Programmes.routine_contacts`),
+        in a few vectorised passes: a person reached by several experiences of one level is updated
+        once per pass, in the order of the experiences; each experience's change of the level's sum is
+        added up as :meth:`evaluate` adds it (numpy's pairwise order over at most 8 people, then
+        one experience after another).
+        """
+        m = self.model
+        td = getattr(m, "trust_dynamics", None)
+        rs, levels = np.asarray(rs, dtype=np.int64), np.asarray(levels, dtype=np.int64)
+        keep = levels >= Level.COMMUNITY
+        rs, levels = rs[keep], levels[keep]
+        width = 1 + (td.contacts.shape[1] if td is not None else 0)
+        if td is None or type(scale) is not float or width > 16 or len(rs) == 0:
+            for r, level in zip(rs.tolist(), levels.tolist(), strict=True):  # the general case, one at a time
+                self.evaluate(r, level, good, scale)
+            return
+        a = m.spec.approval
+        n = self.rows.shape[1]
+        # who each experience reaches: the resident, then their distinct contacts in ascending order
+        big = np.iinfo(np.int64).max
+        c = td.contacts[rs].astype(np.int64)
+        c[(c < 0) | (c == rs[:, None])] = big
+        c.sort(axis=1)
+        c[:, 1:][c[:, 1:] == c[:, :-1]] = big
+        c.sort(axis=1)
+        idx = np.concatenate([rs[:, None], c], axis=1)
+        valid = idx != big
+        reached = valid.sum(axis=1)
+        factor = scale if good else m.spec.world.trust_loss_weight * scale
+        step = np.full(width, a.experience_weight * a.heard_share, dtype=np.float32)
+        step[0] = a.experience_weight
+        mult = np.minimum(step * factor, 1.0)  # per position, as evaluate makes it
+        # one entry per person reached, in the order evaluate would update them
+        key = ((levels - 1)[:, None] * n + idx)[valid]
+        pos = np.nonzero(valid)[1]
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        first = np.r_[True, sk[1:] != sk[:-1]]
+        rank = np.empty(len(key), dtype=np.int64)
+        rank[order] = np.arange(len(key)) - np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
+        flat = self.rows.reshape(-1)
+        old = np.empty(len(key), dtype=np.float32)
+        new = np.empty(len(key), dtype=np.float32)
+        for k in range(int(rank.max()) + 1):  # the k-th experience of each person reached
+            sel = np.nonzero(rank == k)[0]
+            o = flat[key[sel]]
+            mu = mult[pos[sel]]
+            nw = o + mu * (1.0 - o) if good else o - mu * o
+            flat[key[sel]] = nw
+            old[sel], new[sel] = o, nw
+        olds, news = np.zeros(idx.shape), np.zeros(idx.shape)
+        olds[valid], news[valid] = old, new
+        delta = _reduce_as_numpy(news, reached) - _reduce_as_numpy(olds, reached)
+        np.add.at(m.approval_sum, levels, delta)  # unbuffered and in order: one experience after another
+        exposure = self.exposure_good if good else self.exposure_bad
+        np.add.at(exposure, levels, scale * (1.0 + a.heard_share * (reached - 1)))
+
     def update(self, days: float) -> None:
-        """Relax every approval toward the current prior over ``days``: a ← prior + (a − prior)·e^(−Δt/memory)."""
+        """Relax every approval toward the current prior over ``days``: a ← prior + (a − prior)·e^(−Δt/memory).
+
+        A block of residents at a time (:data:`sim.trust.BLOCK`), so the prior's working arrays stay in
+        the processor's cache; element by element the arithmetic is that of one whole-array pass.
+        """
         a = self.model.spec.approval
         n = self.rows.shape[1]
         if self._work is None:  # kept between updates (see prior)
-            self._work = (np.empty(n), np.empty(n), np.empty(n, dtype=np.float32))
-        p = prior(a.offset, self.model.residents.trust, self._work)
+            self._work = (np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK, dtype=np.float32))
+        trust = self.model.residents.trust
         keep = np.float32(math.exp(-days / 365.0 / a.memory_years))
-        for j in range(len(LEVELS)):
-            row = self.rows[j]
-            row -= p
-            row *= keep
-            row += p
+        for lo in range(0, n, BLOCK):
+            hi = min(n, lo + BLOCK)
+            p = prior(a.offset, trust[lo:hi], tuple(w[:hi - lo] for w in self._work))
+            for j in range(len(LEVELS)):
+                row = self.rows[j, lo:hi]
+                row -= p
+                row *= keep
+                row += p
         self._resum()
+
+
+def _reduce_as_numpy(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Each row's sum of its first ``n`` values (zeros after them), added as ``np.add.reduce`` adds ``n`` < 16 values.
+
+    numpy adds fewer than 8 values one after another and 8 to 15 as ((x0 + x1) + (x2 + x3)) +
+    ((x4 + x5) + (x6 + x7)), then the rest one after another; the trailing zeros add nothing.
+    """
+    seq = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        seq += x[:, j]
+    if x.shape[1] < 8:
+        return seq
+    pw = ((x[:, 0] + x[:, 1]) + (x[:, 2] + x[:, 3])) + ((x[:, 4] + x[:, 5]) + (x[:, 6] + x[:, 7]))
+    for j in range(8, x.shape[1]):
+        pw += x[:, j]
+    return np.where(n >= 8, pw, seq)
 
 
 def daily(model: GovernanceModel) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from govsim.sim import arrivals
 from govsim.sim.agents import RiskShock
 from govsim.sim.levels import Level
-from govsim.sim.residents import evaluate, lose_trust
+from govsim.sim.residents import lose_trust
 from mesa.time import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,10 +130,11 @@ class Programmes:
         who = self.contact_rng.integers(0, m.population, n)
         where = self.office_rng.choice(3, n, p=m.spec.approval.routine_shares) + Level.COMMUNITY
         hit = e.corruption_trust_hit
-        for r, level in zip(who.tolist(), where.tolist(), strict=True):  # Python ints: no numpy scalar per contact
+        for r in who.tolist():  # Python ints: no numpy scalar per contact
             lose_trust(m, r, hit)
-            # approval blames the office where it happened (ODD §7.24)
-            evaluate(m, r, level, False, hit)
+        # approval blames the office where it happened (ODD §7.24); neither step reads what the other
+        # writes, so the month's contacts go to approval at once, as if one after another
+        m.approval.evaluate_many(who, where, False, hit)
 
     def start_secretary_project(self) -> None:
         """A secretary project targets the community with most open issues per resident."""

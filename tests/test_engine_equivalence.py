@@ -76,3 +76,72 @@ def test_collector_threshold_grows_with_the_city_and_is_restored():
         collect_rarely(SimpleNamespace(population=21_893_095))
         assert gc.get_threshold()[0] == 21_893_095 // 25
     assert gc.get_threshold() == before
+
+
+def reference_trust_update(td, res, years: float) -> np.ndarray:
+    """TrustDynamics.update's target and step as one whole-array expression (before blocks)."""
+    t, w = td.model.spec.trust, td.model.spec.world
+    tau = res.trust.copy()
+    low = tau < td.threshold
+    g = np.where(low, (td.good + td.public_good) * w.tacitus_discount, td.good + td.public_good) + 1e-9
+    b = np.where(low, (td.bad + td.public_bad) * t.bad_news_amplification, td.bad + td.public_bad) + 1e-9
+    target = 1.0 / (1.0 + np.exp(-((np.log(g) - np.log(b) - td.reference) * t.sensitivity + td.disposition)))
+    tau += (target - tau) * (1.0 - np.exp(-years / t.relaxation_years))
+    return np.clip(tau, 0.0, 1.0)
+
+
+def test_blocked_weekly_passes_are_bit_identical_to_whole_array_passes():
+    from govsim.sim import approval as approval_mod
+    from govsim.sim.trust import BLOCK
+
+    # a city of several blocks and a ragged last one, with varied experiences and trust on both
+    # sides of the Tacitus threshold
+    model = GovernanceModel(small(population=2 * BLOCK + 12_345), rng=5)
+    td, res = model.trust_dynamics, model.residents
+    draw = np.random.default_rng(3)
+    n = res.n
+    td.good[:] = draw.exponential(2.0, n)
+    td.bad[:] = draw.exponential(1.0, n)
+    res.trust[:] = draw.random(n)
+    td.flush()
+    fade = np.exp(-(7 / 365.0) / model.spec.trust.memory_years)
+    expect_good, expect_bad = td.good * fade, td.bad * fade
+    # what the public climate will be after the update's fade, as update computes it
+    probe = SimpleNamespace(**{k: getattr(td, k) for k in ("threshold", "reference", "disposition", "model")})
+    probe.good, probe.bad = expect_good, expect_bad
+    probe.public_good = td.public_good * fade + (1 - fade) * (td.period_good / (n * 7 / 365.0) + td.extra_good)
+    probe.public_bad = td.public_bad * fade + (1 - fade) * (td.period_bad / (n * 7 / 365.0) + td.extra_bad)
+    expected = reference_trust_update(probe, res, 7 / 365.0)
+    td.update(7)
+    assert np.array_equal(res.trust, expected)
+    assert res.trust_sum == float(expected.sum())
+
+    ap = model.approval
+    ap.rows[:] = draw.random(ap.rows.shape).astype(np.float32)
+    p = approval_mod.prior(model.spec.approval.offset, res.trust)  # whole-array prior
+    keep = np.float32(np.exp(-7 / 365.0 / model.spec.approval.memory_years))
+    expected_rows = (ap.rows - p) * keep + p
+    ap.update(7)
+    assert np.array_equal(ap.rows, expected_rows)
+    assert np.array_equal(model.approval_sum[1:], expected_rows.sum(axis=1, dtype=np.float64))
+
+
+def test_a_months_contacts_at_once_are_bit_identical_to_one_after_another():
+    model = GovernanceModel(small(population=20_000), rng=6)
+    model.run_for(20)  # approvals apart from the prior
+    ap = model.approval
+    draw = np.random.default_rng(8)
+    # many experiences, residents and levels repeated (a person reached several times a month),
+    # a level below the community (ignored), good and bad, two scales
+    for good, scale in ((False, 0.3), (True, 0.7), (False, 1.0)):
+        rs = draw.integers(0, 300, 4_000)  # few residents: contacts overlap heavily
+        levels = draw.integers(0, 5, 4_000)
+        state = (ap.rows.copy(), model.approval_sum.copy(), ap.exposure_good.copy(), ap.exposure_bad.copy())
+        for r, level in zip(rs.tolist(), levels.tolist(), strict=True):
+            ap.evaluate(r, level, good, scale)
+        expected = (ap.rows.copy(), model.approval_sum.copy(), ap.exposure_good.copy(), ap.exposure_bad.copy())
+        ap.rows[:], model.approval_sum[:], ap.exposure_good[:], ap.exposure_bad[:] = state
+        ap.evaluate_many(rs, levels, good, scale)
+        for got, want in zip((ap.rows, model.approval_sum, ap.exposure_good, ap.exposure_bad), expected, strict=True):
+            assert np.array_equal(got, want)
+        assert not np.array_equal(expected[0], state[0])  # the experiences moved approval
