@@ -33,6 +33,14 @@ def sweep(
     start_timeout: Annotated[
         float, typer.Option("--start-timeout", help="Seconds the executor may take to start its workers.")
     ] = 120.0,
+    inline_start: Annotated[
+        bool,
+        typer.Option(
+            "--inline-start/--no-inline-start",
+            help="Run runs in this process while the worker pool starts (processes executor; a run "
+            "that crashes its process then stops the sweep: continue with --resume).",
+        ),
+    ] = True,
 ) -> None:
     """Run a parameter sweep: design points × replicates, on all cores, a Dask cluster or MPI.
 
@@ -54,6 +62,7 @@ def sweep(
             run_timeout=run_timeout,
             progress=not quiet,
             start_timeout=start_timeout,
+            inline_start=inline_start,
         )
     except KeyboardInterrupt:
         typer.echo(

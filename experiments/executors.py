@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from concurrent.futures import Executor, Future
+from concurrent.futures import wait as futures_wait
 from typing import Any, Literal
 
 from govsim.experiments.parent_watch import exit_with_parent
@@ -52,6 +54,60 @@ def check_options(kind: str, workers: int | None = None, scheduler: str | None =
         core = sys.modules.get("mpi4py.futures._core")
         if core is None or getattr(core, "SharedPool", None) is None:
             raise InputError("--executor", "executor", f"mpi runs under mpiexec; launch the sweep as: {MPI_LAUNCH}")
+
+
+_OWN_FORKSERVERS: set[int] = set()
+"""Fork servers this process started for sweeps (their pids)."""
+_WARM_FORKSERVERS: set[int] = set()
+"""Fork servers that have started a pool (their imports are done): never stopped."""
+
+
+def start_forkserver(preload: list[str]) -> Any:
+    """Start the process pool's fork server now (if not yet running) and return its context.
+
+    The fork server imports the model once; every worker (and every replacement after a crash)
+    is then forked from it in milliseconds instead of re-importing Mesa. Starting it does not
+    wait for those imports, so :func:`~govsim.experiments.runner.run_sweep` calls this as soon as
+    it knows the model, and the imports (about 1 s for Mesa) overlap its own work: importing the
+    model to check parameters, the design, the manifest. The first module makes the fork server
+    exit with this process. A fork server already running (an earlier sweep of this process) is
+    reused, with what it imported then.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["govsim.experiments._forkserver", "govsim.experiments.worker", *preload])
+    server = forkserver._forkserver  # the module's singleton, which ctx uses
+    before = server._forkserver_pid
+    server.ensure_running()
+    if server._forkserver_pid != before:
+        _OWN_FORKSERVERS.add(server._forkserver_pid)
+    return ctx
+
+
+def _stop_own_forkserver() -> None:
+    """Kill the fork server if a sweep of this process started it and it has not served yet.
+
+    Used when a pool is given up before it started: its first call blocks until the fork
+    server has imported the model, and shutting the pool down waits for that call. The next
+    sweep starts a new fork server (``ensure_running`` sees this one has died). A fork server
+    that has started a pool before is left alone: it answers in milliseconds, and the next
+    sweep of this process (a calibration's next generation) reuses it.
+    """
+    import signal
+    from multiprocessing import forkserver
+
+    pid = forkserver._forkserver._forkserver_pid
+    if pid in _OWN_FORKSERVERS and pid not in _WARM_FORKSERVERS:
+        _OWN_FORKSERVERS.discard(pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            # wait until it has exited but leave it unreaped: ensure_running() reaps it and starts a
+            # new one (a server still dying would be taken for a live one by the next sweep)
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        except (ProcessLookupError, ChildProcessError):  # pragma: no cover - already gone
+            pass
 
 
 class SerialExecutor(Executor):
@@ -105,6 +161,10 @@ class ExecutorFactory:
         self._client: Any = None
         self._cluster: Any = None
         self._executor: Executor | None = None
+        self.started: Future = Future()
+        """Completes once the current executor has run its first call."""
+        self.started.set_result(None)
+        self._start_deadline = 0.0
 
     @property
     def n_workers(self) -> int:
@@ -164,24 +224,27 @@ class ExecutorFactory:
 
             self._client.register_plugin(ExitWithCoordinator())
 
-    def create(self) -> Executor:
-        """A fresh executor (shutting down the previous one, e.g. after a worker died)."""
+    def create(self, wait: bool = True) -> Executor:
+        """A fresh executor (shutting down the previous one, e.g. after a worker died).
+
+        Args:
+            wait: Return once the executor has run its first call (the default). Otherwise
+                return at once: :attr:`started` completes when the first call has run, and
+                :meth:`check_start` enforces the start timeout; nothing may be submitted
+                before (a process pool's ``submit`` blocks while its first worker starts).
+
+        Raises:
+            OutputError: The executor did not start within the start timeout (``wait`` only).
+        """
         if self._executor is not None:
             self._shutdown(self._executor)
         match self.kind:
             case "serial":
                 ex: Executor = SerialExecutor()
             case "processes":
-                import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                ctx = multiprocessing.get_context("forkserver")
-                # Import the model once in the fork server; every worker (and every replacement
-                # after a crash) then starts in milliseconds instead of re-importing Mesa. The
-                # first module makes the fork server exit with this process.
-                ctx.set_forkserver_preload(
-                    ["govsim.experiments._forkserver", "govsim.experiments.worker", *self._preload]
-                )
+                ctx = start_forkserver(self._preload)
                 ex = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=exit_with_parent)
             case "dask":
                 ex = self._client.get_executor(pure=False)
@@ -192,40 +255,75 @@ class ExecutorFactory:
             case _:  # pragma: no cover
                 raise AssertionError(self.kind)
         self._executor = ex
-        self._wait_started(ex)
+        self._probe(ex)
+        if wait and not self.started.done():
+            futures_wait([self.started], timeout=self.start_timeout)
+            self.check_start()
         return ex
 
-    def _wait_started(self, ex: Executor) -> None:
-        """Run one call on the new executor; give up after ``start_timeout`` seconds.
+    def _probe(self, ex: Executor) -> None:
+        """Run one call on the new executor from a helper thread; :attr:`started` completes after it.
 
         The call is made from a helper thread: a process pool's ``submit`` itself blocks while
-        its fork server is stuck (e.g. importing a model that hangs).
+        its fork server is stuck (e.g. importing a model that hangs). A call that fails (a broken
+        pool) completes it too: the dispatcher finds the pool broken and retries its runs.
         """
+        self.started = Future()
+        self._start_deadline = time.monotonic() + self.start_timeout
         if self.kind == "serial":
+            self.started.set_result(None)
             return
-        started = threading.Event()
+        started = self.started
+        kind = self.kind
 
         def probe() -> None:
             try:
                 ex.submit(_ready).result()
+                if kind == "processes":
+                    from multiprocessing import forkserver
+
+                    _WARM_FORKSERVERS.add(forkserver._forkserver._forkserver_pid)
             except Exception:  # noqa: BLE001, S110 - a broken pool answers; the dispatcher retries its runs
                 pass
-            started.set()
+            started.set_result(None)
 
         threading.Thread(target=probe, name="govsim-executor-start", daemon=True).start()
-        if started.wait(self.start_timeout):
+
+    def start_wait(self) -> float:
+        """Seconds left before the executor's start times out (0 once it has started)."""
+        return 0.0 if self.started.done() else max(0.0, self._start_deadline - time.monotonic())
+
+    def check_start(self, ran: int = 0) -> None:
+        """Give up on an executor that has not started by its deadline.
+
+        Args:
+            ran: Runs that ran in this process meanwhile (saved, for the message).
+
+        Raises:
+            OutputError: The deadline has passed and the executor has not started.
+        """
+        if self.started.done() or time.monotonic() < self._start_deadline:
             return
+        ex = self._executor
         # Abandon the stuck executor without waiting on it (its locks may be held by the probe);
-        # its processes watch this one and exit with it.
+        # its processes watch this one and exit with it. A fork server this process started is
+        # stopped now, which also frees the probe.
         self._executor = None
+        if self.kind == "processes":
+            _stop_own_forkserver()
         stopper = threading.Thread(target=self._shutdown, args=(ex,), kwargs={"kill": True}, daemon=True)
         stopper.start()
         stopper.join(5.0)
+        done = (
+            f"{ran} runs ran in this process meanwhile and are saved (continue with --resume)"
+            if ran
+            else "nothing was run"
+        )
         raise OutputError(
             f"--executor {self.kind}",
             "",
             f"the executor did not start within {self.start_timeout:g} s (workers stuck starting or "
-            "importing the model); nothing was run. Check that the model imports on its own, or "
+            f"importing the model); {done}. Check that the model imports on its own, or "
             "raise --start-timeout",
         )
 
@@ -244,12 +342,20 @@ class ExecutorFactory:
     def abort(self) -> None:
         """Stop the current executor now, abandoning running work (Ctrl-C)."""
         if self._executor is not None:
+            if self.kind == "processes" and not self.started.done():
+                _stop_own_forkserver()
             self._shutdown(self._executor, kill=True)
             self._executor = None
 
     def close(self) -> None:
-        """Shut down the executor and any cluster this factory started."""
+        """Shut down the executor and any cluster this factory started.
+
+        A process pool that has not started yet (every run finished in the coordinator first) is
+        not waited for: the fork server this process started for it is stopped mid-import.
+        """
         if self._executor is not None:
+            if self.kind == "processes" and not self.started.done():
+                _stop_own_forkserver()
             self._shutdown(self._executor)
             self._executor = None
         if self._client is not None:

@@ -3,6 +3,8 @@
 :func:`run_sweep` turns an experiment into a results folder (see :mod:`experiments.store`).
 Runs are submitted in small batches with a bounded number in flight, so the coordinator never
 holds more than a window of runs; finished runs are flushed to Parquet parts every few seconds.
+With the ``processes`` executor the coordinator runs the first runs itself while its pool starts
+(:mod:`experiments.inline`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -22,8 +25,9 @@ from typing import Any
 
 import numpy as np
 from govsim.experiments.design import Design, build_design, unit_problem
-from govsim.experiments.executors import START_TIMEOUT, ExecutorFactory, check_options
+from govsim.experiments.executors import START_TIMEOUT, ExecutorFactory, check_options, start_forkserver
 from govsim.experiments.fileio import atomic_write_json, atomic_write_table, outcome_metadata, versions
+from govsim.experiments.inline import MARKER, InlineRunner
 from govsim.experiments.spec import SCENARIO_PARAM, ExperimentSpec, load_experiment
 from govsim.experiments.store import FolderLock, Store
 from govsim.experiments.worker import Result, RunConfig, Task, run_batch
@@ -151,6 +155,8 @@ def _check_model_parameters(spec: ExperimentSpec) -> None:
         why = unknown_parameters(target, [*spec.parameters, *spec.fixed])
         if why:
             raise InputError(spec.path or "<experiment>", "parameters", why)
+
+
 def posterior_draws_json(spec: ExperimentSpec) -> str:
     """The experiment's posterior draws as canonical JSON (a list of override dicts), or ``""``."""
     if spec.posterior_path is None:
@@ -245,6 +251,7 @@ def run_sweep(
     start_timeout: float = START_TIMEOUT,
     *,
     inputs: tuple[str, ...] = (),
+    inline_start: bool = True,
 ) -> Path:
     """Run (or resume) a sweep into the folder ``out``.
 
@@ -261,6 +268,9 @@ def run_sweep(
         inputs: Names of entries of ``out`` that are the sweep's own input files, put there by the
             caller (``govsim compare`` writes its options and experiment file there first); they do
             not make the folder count as used.
+        inline_start: With the ``processes`` executor, run runs in this process while the pool
+            starts (:mod:`govsim.experiments.inline`; off with a ``run_timeout``, and after a
+            coordinator died in that phase).
 
     Returns:
         The results folder.
@@ -277,6 +287,8 @@ def run_sweep(
     if start_timeout <= 0:
         raise InputError("--start-timeout", "start_timeout", f"a positive number of seconds (got {start_timeout})")
     spec = spec_or_path if isinstance(spec_or_path, ExperimentSpec) else load_experiment(spec_or_path)
+    if executor == "processes":  # its imports overlap everything below (see start_forkserver)
+        start_forkserver(_preload(spec))
     _check_model_parameters(spec)
     folder = Path(out)
     design = build_design(spec)
@@ -331,14 +343,22 @@ def run_sweep(
         try:
             store = Store(folder, kinds, spec.outcome_names, ex.timeseries, ex.seed)
             done = store.finished_mask(total) if resume else np.zeros(total, dtype=bool)
+            # a marker left behind: the last coordinator died while it ran runs itself (a run may
+            # kill its process): this time every run gets a worker of its own
+            inline = inline_start and executor == "processes" and run_timeout is None
+            inline = inline and not (folder / MARKER).exists()
             counts = _dispatch(
-                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total, start_timeout
+                spec, design, store, done, executor, workers, scheduler, run_timeout, progress, total,
+                start_timeout, inline_start=inline,
             )
+            if counts["complete"]:
+                (folder / MARKER).unlink(missing_ok=True)
             final = store.consolidate()
             manifest.update(
                 runs_done=final["total"],
                 runs_failed=final["failed"] + final["timeout"],
                 runs_timeout=final["timeout"],
+                runs_inline=counts["inline"] + manifest.get("runs_inline", 0),
                 finished=_now() if counts["complete"] else None,
                 wall_s=round(counts["wall_s"] + manifest.get("wall_s", 0.0), 3),
             )
@@ -367,8 +387,13 @@ def _dispatch(
     progress: bool,
     total: int,
     start_timeout: float = START_TIMEOUT,
+    inline_start: bool = False,
 ) -> dict[str, Any]:
-    """Submit the remaining runs in bounded batches, collect results, flush parts."""
+    """Submit the remaining runs in bounded batches, collect results, flush parts.
+
+    With ``inline_start`` the pool starts in the background and, until it answers, batches run
+    in this process (:mod:`govsim.experiments.inline`).
+    """
     config = _run_config(spec, run_timeout)
     pending = _tasks(design, spec.experiment.replicates, done)
     n_done = int(done.sum())
@@ -384,20 +409,74 @@ def _dispatch(
     per_run = None  # running mean of a run's wall time, to size batches
     bar = _Progress(progress, total, n_done, 0, spec.experiment.name)
     complete = False
-    model = spec.experiment.model
-    preload = ["govsim.sim"] if model == "govsim" else [model.partition(":")[0]]
-    with ExecutorFactory(executor, workers, scheduler, preload, start_timeout) as factory:
-        pool = factory.create()
+    exhausted = False
+    inline = InlineRunner(config) if inline_start else None
+    inline_fut: Future | None = None
+    inline_batch: list[Task] = []
+    marker = store.folder / MARKER
+
+    def take(size: int) -> list[Task]:
+        """The next runs: refused or cut-short ones first, then new ones (empty when none is left)."""
+        nonlocal exhausted
+        if requeue:
+            return [requeue.popleft() for _ in range(min(size, len(requeue)))]
+        if exhausted:
+            return []
+        batch = [t for _, t in zip(range(size), pending, strict=False)]
+        exhausted = not batch
+        return batch
+
+    def collect(batch: list[Task], results: list[Result]) -> None:
+        nonlocal buffered_values, per_run
+        for task, res in zip(batch, results, strict=False):
+            buffer.append((task, res))
+            buffered_values += _ts_values(res)
+            tries.pop(task.run_id, None)
+        if results:
+            mean = sum(r.wall_s for r in results) / len(results)
+            per_run = mean if per_run is None else 0.8 * per_run + 0.2 * mean
+
+    def end_inline() -> None:
+        """Stop the inline phase; keep what its last batch finished, requeue the rest."""
+        nonlocal inline_fut, inline_batch
+        if inline is None:
+            return
+        inline.preempt(join=5.0)
+        if inline_fut is not None and inline_fut.done():
+            results = inline_fut.result()
+            collect(inline_batch, results)
+            requeue.extendleft(reversed(inline_batch[len(results) :]))
+            inline_fut, inline_batch = None, []
+        if inline_fut is None:
+            marker.unlink(missing_ok=True)
+
+    with ExecutorFactory(executor, workers, scheduler, _preload(spec), start_timeout) as factory:
+        if inline is not None:
+            marker.write_text(f"{os.getpid()}\n")
+        pool = factory.create() if inline is None else factory.create(wait=False)
         width = factory.n_workers
         max_in_flight = 1 if executor == "serial" else 2 * width
-        exhausted = False
         try:
             while True:
+                ready = factory.started.done()
+                if inline is not None and not inline.stopped and ready:
+                    inline.preempt()  # the pool is up: the coordinator stops running runs
+                remaining = total - n_done - len(buffer)
+                full = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
+                full = max(1, min(full, _MAX_BATCH))  # ≈0.25 s of runs
+                size = min(full, remaining // max(1, 2 * width) or 1)  # spread over the workers
+                if not ready:
+                    if inline is not None and inline_fut is None and not inline.stopped:
+                        inline_batch = take(full)  # one batch at a time runs here: not spread
+                        if inline_batch:
+                            inline_fut = inline.submit(inline_batch)
+                    if inline_fut is None and not in_flight and exhausted and not requeue:
+                        break  # every run ran here before the pool started; it is not waited for
                 # Fill the window: suspects of a crashed worker run alone, one at a time. A pool that
                 # broke since the last wait refuses new work: the refused runs wait in `requeue`
                 # (they never started, so no try is counted) until a new pool takes them.
                 refused = False
-                while len(in_flight) < max_in_flight:
+                while ready and len(in_flight) < max_in_flight:
                     if suspects:
                         if not in_flight:
                             task = suspects.popleft()
@@ -405,18 +484,9 @@ def _dispatch(
                                 suspects.appendleft(task)
                                 refused = True
                         break
-                    remaining = total - n_done - len(buffer)
-                    size = 1 if per_run is None else int(_TARGET_BATCH_SECONDS / max(per_run, 1e-6))
-                    size = max(1, min(size, _MAX_BATCH, remaining // max(1, 2 * width) or 1))
-                    if requeue:
-                        batch = [requeue.popleft() for _ in range(min(size, len(requeue)))]
-                    elif exhausted:
+                    batch = take(size)
+                    if not batch:
                         break
-                    else:
-                        batch = [t for _, t in zip(range(size), pending, strict=False)]
-                        if not batch:
-                            exhausted = True
-                            break
                     if not _submit(pool, in_flight, config, batch):
                         requeue.extendleft(reversed(batch))
                         refused = True
@@ -424,11 +494,27 @@ def _dispatch(
                 if refused and not in_flight:
                     pool = factory.create()
                     continue
-                if not in_flight:
+                if ready and not in_flight and inline_fut is None:
                     break
-                finished, _ = wait(list(in_flight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
+                waiting = [*in_flight, *([inline_fut] if inline_fut else [])]
+                if not ready:
+                    waiting.append(factory.started)
+                timeout = FLUSH_SECONDS if ready else max(0.01, min(FLUSH_SECONDS, factory.start_wait()))
+                finished, _ = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
+                if inline_fut is not None and inline_fut.done():
+                    results = inline_fut.result()
+                    collect(inline_batch, results)
+                    requeue.extendleft(reversed(inline_batch[len(results) :]))  # a cut-short batch
+                    inline_fut, inline_batch = None, []
+                    if inline is not None and inline.stopped:
+                        end_inline()
+                if not ready and not factory.start_wait() and not factory.started.done():
+                    end_inline()  # giving up on the pool: what ran here is kept, counted and saved
+                    factory.check_start(ran=inline.runs if inline else 0)
                 broken = False
                 for fut in finished:
+                    if fut not in in_flight:
+                        continue
                     batch = in_flight.pop(fut)
                     try:
                         results = fut.result()
@@ -436,13 +522,7 @@ def _dispatch(
                         broken = broken or isinstance(exc, BrokenExecutor)
                         _retry_or_fail(batch, exc, tries, suspects, buffer)
                         continue
-                    for task, res in zip(batch, results, strict=True):
-                        buffer.append((task, res))
-                        buffered_values += _ts_values(res)
-                        tries.pop(task.run_id, None)
-                    walls = [r.wall_s for r in results]
-                    mean = sum(walls) / len(walls)
-                    per_run = mean if per_run is None else 0.8 * per_run + 0.2 * mean
+                    collect(batch, results)
                 if broken:  # a dead process breaks the whole pool: drain it, start a new one
                     for fut in list(in_flight):
                         batch = in_flight.pop(fut)
@@ -467,11 +547,19 @@ def _dispatch(
                 bar.update(n_now, failed_now)
             complete = True
         except KeyboardInterrupt:
+            end_inline()
             factory.abort()
         finally:
+            end_inline()
             store.write_part(buffer)  # finished runs are never lost, even on Ctrl-C
             bar.close()
-    return {"complete": complete, "wall_s": time.perf_counter() - t0}
+    return {"complete": complete, "wall_s": time.perf_counter() - t0, "inline": inline.runs if inline else 0}
+
+
+def _preload(spec: ExperimentSpec) -> list[str]:
+    """The module the fork server imports for the workers: the model's."""
+    model = spec.experiment.model
+    return ["govsim.sim.model"] if model == "govsim" else [model.partition(":")[0]]
 
 
 def _submit(pool: Any, in_flight: dict[Future, list[Task]], config: RunConfig, batch: list[Task]) -> bool:

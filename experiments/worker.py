@@ -118,13 +118,20 @@ _RUNNERS: dict[RunConfig, Runner] = {}
 
 def run_batch(config: RunConfig, tasks: list[Task]) -> list[Result]:
     """Run a batch of runs; a run that raises or times out is recorded, never propagated."""
+    runner = runner_for(config)
+    return [run_one(config, runner, t) for t in tasks]
+
+
+def runner_for(config: RunConfig) -> Runner:
+    """The run function of a configuration, built once per process (the model resolved, scenarios cached)."""
     runner = _RUNNERS.get(config)
     if runner is None:
-        runner = _RUNNERS[config] = _make_runner(config)
-    return [_run_one(config, runner, t) for t in tasks]
+        runner = _RUNNERS[config] = make_runner(config)
+    return runner
 
 
-def _run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
+def run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
+    """One run; what it raises (or a timeout) is recorded in its result, never propagated."""
     t0 = time.perf_counter()
     try:
         with _deadline(config.run_timeout):
@@ -180,7 +187,8 @@ def _series(ts: Any, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
 # --- model adapters ---------------------------------------------------------------------------
 
 
-def _make_runner(config: RunConfig) -> Runner:
+def make_runner(config: RunConfig) -> Runner:
+    """Build the run function of a configuration (resolve the model; a govsim runner caches its scenarios)."""
     fixed = json.loads(config.fixed_json)
     if config.model == "govsim":
         return _govsim_runner(config, fixed)

@@ -148,13 +148,19 @@ def test_mpi_outside_mpiexec_is_refused_at_once(tmp_path):
     assert not out.exists()
 
 
-def test_a_stuck_executor_start_is_bounded(tmp_path):
-    """A model module that hangs when the fork server imports it: exit 1 with one line, no hang."""
+@pytest.mark.parametrize("inline", ["--inline-start", "--no-inline-start"])
+def test_a_stuck_executor_start_is_bounded(tmp_path, inline):
+    """A model module that hangs when the fork server imports it: exit 1 with one line, no hang.
+
+    With the inline start the coordinator runs runs meanwhile (1 s each, 4 runs: more than the 3 s
+    it waits for the pool); those are saved for --resume.
+    """
     (tmp_path / "hangs_in_workers.py").write_text(
         "import sys, time\n"
         "if sys.argv[:1] == ['-c']:  # the fork server, not the coordinator\n"
         "    time.sleep(600)\n"
         "def model(params, rng):\n"
+        "    time.sleep(1.0)\n"
         "    return {'y': params['a']}\n"
     )
     exp = tmp_path / "toy.toml"
@@ -162,7 +168,7 @@ def test_a_stuck_executor_start_is_bounded(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "govsim.experiments", "sweep", str(exp), "--out", str(tmp_path / "out"),
-         "--workers", "1", "--quiet", "--start-timeout", "3"],
+         "--workers", "1", "--quiet", "--start-timeout", "3", inline],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
     )
     try:
@@ -172,6 +178,11 @@ def test_a_stuck_executor_start_is_bounded(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 1, err
     assert err.count("\n") == 1 and "did not start within 3 s" in err
+    if inline == "--inline-start":
+        saved = len(read_runs(tmp_path / "out"))
+        assert 1 <= saved < 4 and f"{saved} runs ran in this process meanwhile and are saved" in err
+    else:
+        assert "nothing was run" in err and not list((tmp_path / "out" / "parts").glob("*.parquet"))
     # the fork server stuck in the import (its command line names the preloaded module) exits too
     stuck = [p for p in psutil.process_iter(["cmdline"]) if "hangs_in_workers" in " ".join(p.info["cmdline"] or [])]
     _, alive = psutil.wait_procs(stuck, timeout=20)

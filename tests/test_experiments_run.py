@@ -194,12 +194,18 @@ def test_run_timeout(tmp_path, executor):
     assert len(fails) == 4 and all(f["status"] == "timeout" for f in fails)
 
 
-def test_dead_worker_is_retried_then_recorded(tmp_path):
+def _die_experiment(tmp_path: Path) -> Path:
     exp = tmp_path / "die.toml"
     exp.write_text(
         FLAKY.format(samples=4, levels='["ok", "die"]').replace("replicates = 2", "replicates = 1")
     )
-    out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2)
+    return exp
+
+
+def test_dead_worker_is_retried_then_recorded(tmp_path):
+    # every run in a worker: a run that kills its process must not run in this one (the inline start)
+    exp = _die_experiment(tmp_path)
+    out = run_sweep(exp, tmp_path / "out", executor="processes", workers=2, inline_start=False)
     runs = read_runs(out)
     assert len(runs) == 8 and runs["run_id"].is_unique
     dead = runs[runs["fail"] == "die"]
@@ -207,6 +213,75 @@ def test_dead_worker_is_retried_then_recorded(tmp_path):
     assert (runs[runs["fail"] == "ok"]["status"] == "ok").all()
     fails = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
     assert len(fails) == 4 and all("died" in f["error"] for f in fails)
+
+
+def test_a_run_that_kills_the_coordinator_in_the_inline_start_then_resume(tmp_path):
+    """The inline start's trade-off: a run that kills its process there kills the sweep; --resume
+    then gives every run a worker of its own, so the same runs are retried and recorded as failed."""
+    exp = _die_experiment(tmp_path)
+    out = tmp_path / "out"
+    first = cli(str(exp), "--out", str(out), "--workers", "2", "--quiet")
+    assert first.returncode == 13, first.stderr  # os._exit(13) of the "die" run, in the coordinator
+    assert (out / ".inline-start").exists()
+    res = cli(str(exp), "--out", str(out), "--workers", "2", "--quiet", "--resume")
+    assert res.returncode == 0, res.stderr
+    runs = read_runs(out)
+    assert list(runs["run_id"]) == list(range(8))
+    assert (runs[runs["fail"] == "die"]["status"] == "failed").all()
+    assert (runs[runs["fail"] == "ok"]["status"] == "ok").all()
+    assert not (out / ".inline-start").exists()
+    assert json.loads((out / "manifest.json").read_text())["runs_inline"] == 0
+
+
+def test_a_sweep_done_before_the_pool_starts_does_not_wait_for_it(tmp_path):
+    """Microsecond runs in a fresh process: all run in the coordinator before the fork server has
+    imported the model; the sweep stops the fork server instead of waiting, and the tables equal
+    the serial executor's."""
+    exp = toy(tmp_path, design="lhs", samples=8, replicates=2)
+    res = cli(str(exp), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["runs_inline"] == 16
+    ref = run_sweep(exp, tmp_path / "ref", executor="serial")
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "out"), outcomes_of(ref))
+
+
+def test_runs_in_the_coordinator_while_the_pool_starts_are_identical_and_a_long_one_is_cut_short(tmp_path):
+    """The inline start in a fresh process whose fork server takes a second longer to import the model.
+
+    Runs 0–79 each sleep 50 ms; point (k=1, j=3), the 12th run, would loop for 60 s when it runs in
+    the coordinator of the sweep under test, so that sweep ends within the subprocess timeout only if
+    the coordinator abandons the run once the pool is up (the serial reference runs it normally).
+    """
+    (tmp_path / "slow_start.py").write_text(
+        "import multiprocessing, os, sys, time\n"
+        "if sys.argv[:1] == ['-c']:  # the fork server, not the coordinator\n"
+        "    time.sleep(1.0)\n"
+        "def model(params, rng):\n"
+        "    coordinator = multiprocessing.parent_process() is None and os.environ.get('LONG_IN_COORDINATOR')\n"
+        "    if (params['k'], params['j']) == (1, 3) and coordinator:\n"
+        "        end = time.monotonic() + 60\n"
+        "        while time.monotonic() < end:\n"
+        "            time.sleep(0.01)\n"
+        "    time.sleep(0.05)\n"
+        "    return {'y': params['k'] + 10 * params['j'] + rng.normal()}\n"
+    )
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        '[experiment]\nname = "slow_start"\nmodel = "slow_start:model"\ndesign = "factorial"\n'
+        'replicates = 1\nseed = 4\noutcomes = ["y"]\n\n[parameters]\n'
+        "k = { levels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }\nj = { levels = [0, 1, 2, 3, 4, 5, 6, 7] }\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = cli(str(exp), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet", env={**env, "LONG_IN_COORDINATOR": "1"})
+    assert res.returncode == 0, res.stderr
+    ref = cli(str(exp), "--out", str(tmp_path / "ref"), "--executor", "serial", "--quiet", env=env)
+    assert ref.returncode == 0, ref.stderr
+    runs = outcomes_of(tmp_path / "out")
+    assert list(zip(runs["k"], runs["j"], strict=True))[11] == (1, 3)
+    pd.testing.assert_frame_equal(runs, outcomes_of(tmp_path / "ref"))
+    inline = json.loads((tmp_path / "out" / "manifest.json").read_text())["runs_inline"]
+    assert 0 < inline < 80  # some runs ran in the coordinator, the rest (with the long one) in the pool
+    assert not (tmp_path / "out" / ".inline-start").exists()
 
 
 def test_refuses_non_empty_folder_and_other_experiment(tmp_path):
