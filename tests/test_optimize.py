@@ -364,9 +364,10 @@ def test_the_shipped_studys_budget_binds():
     """At the study's city the budget admits the baseline and each single-lever option, not the full
     Fengqiao package nor every lever at its top: the cost constraint shapes the front. Options are
     costed as the study runs them: the base scenario with the option's values of the searched levers."""
-    import govsim
     from govsim.experiments.optimize_spec import option_values
     from govsim.sim.costs import yearly_cost
+
+    import govsim
 
     spec = load_optimize(ROOT / "experiments" / "best_package.toml")
     budget = spec.constraints["cost"].max
