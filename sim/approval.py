@@ -95,6 +95,24 @@ class Approval:
         """Every resident's approval of ``level``."""
         return self.rows[level - 1]
 
+    def _multipliers(self, size: int, good: bool, scale: float) -> np.ndarray:
+        """min(1, w·factor) for the resident, then for each of ``size`` − 1 contacts (float32).
+
+        factor = ``scale`` (good) or ``world.trust_loss_weight`` × ``scale`` (bad). Made once per size,
+        weights and factor (its type too: a numpy factor computes in float64, a Python one in float32).
+        """
+        a = self.model.spec.approval
+        factor = scale if good else self.model.spec.world.trust_loss_weight * scale
+        key = (size, a.experience_weight, a.heard_share, factor, type(factor))
+        mult = self._mult.get(key)
+        if mult is None:
+            if len(self._mult) > 4096:  # continuous scales: keep the cache bounded
+                self._mult.clear()
+            step = np.full(size, a.experience_weight * a.heard_share, dtype=np.float32)
+            step[0] = a.experience_weight
+            mult = self._mult[key] = np.minimum(step * factor, 1.0)
+        return mult
+
     def evaluate(self, r: int, level: int, good: bool, scale: float = 1.0) -> None:
         """Resident ``r``'s experience with ``level`` (and their contacts' hearing of it) moves approval of it.
 
@@ -113,17 +131,7 @@ class Approval:
         contacts = sorted({x for x in td.contacts[r].tolist() if x >= 0 and x != r}) if td is not None else []
         idx = np.array([r, *contacts])
         n_heard = len(contacts)
-        factor = scale if good else m.spec.world.trust_loss_weight * scale
-        # min(1, w·factor) per person reached, made once per size, weights and factor (its type too:
-        # a numpy factor computes in float64, a Python one in float32) — the same arithmetic as before
-        key = (len(idx), a.experience_weight, a.heard_share, factor, type(factor))
-        mult = self._mult.get(key)
-        if mult is None:
-            if len(self._mult) > 4096:  # continuous scales: keep the cache bounded
-                self._mult.clear()
-            step = np.full(len(idx), a.experience_weight * a.heard_share, dtype=np.float32)
-            step[0] = a.experience_weight
-            mult = self._mult[key] = np.minimum(step * factor, 1.0)
+        mult = self._multipliers(len(idx), good, scale)
         old = row[idx]
         if good:
             new = old + mult * (1.0 - old)
@@ -167,10 +175,7 @@ class Approval:
         idx = np.concatenate([rs[:, None], c], axis=1)
         valid = idx != big
         reached = valid.sum(axis=1)
-        factor = scale if good else m.spec.world.trust_loss_weight * scale
-        step = np.full(width, a.experience_weight * a.heard_share, dtype=np.float32)
-        step[0] = a.experience_weight
-        mult = np.minimum(step * factor, 1.0)  # per position, as evaluate makes it
+        mult = self._multipliers(width, good, scale)  # per position, as evaluate takes them
         # one entry per person reached, in the order evaluate would update them
         key = ((levels - 1)[:, None] * n + idx)[valid]
         pos = np.nonzero(valid)[1]
