@@ -436,17 +436,21 @@ def _dispatch(
             mean = sum(r.wall_s for r in results) / len(results)
             per_run = mean if per_run is None else 0.8 * per_run + 0.2 * mean
 
-    def end_inline() -> None:
-        """Stop the inline phase; keep what its last batch finished, requeue the rest."""
+    def harvest_inline() -> None:
+        """Keep what the finished inline batch ran; requeue the runs it did not (a cut-short batch)."""
         nonlocal inline_fut, inline_batch
-        if inline is None:
-            return
-        inline.preempt(join=5.0)
         if inline_fut is not None and inline_fut.done():
             results = inline_fut.result()
             collect(inline_batch, results)
             requeue.extendleft(reversed(inline_batch[len(results) :]))
             inline_fut, inline_batch = None, []
+
+    def end_inline() -> None:
+        """Stop the inline phase; keep what its last batch finished, requeue the rest."""
+        if inline is None:
+            return
+        inline.preempt(join=5.0)
+        harvest_inline()
         if inline_fut is None:
             marker.unlink(missing_ok=True)
 
@@ -502,10 +506,7 @@ def _dispatch(
                 timeout = FLUSH_SECONDS if ready else max(0.01, min(FLUSH_SECONDS, factory.start_wait()))
                 finished, _ = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
                 if inline_fut is not None and inline_fut.done():
-                    results = inline_fut.result()
-                    collect(inline_batch, results)
-                    requeue.extendleft(reversed(inline_batch[len(results) :]))  # a cut-short batch
-                    inline_fut, inline_batch = None, []
+                    harvest_inline()
                     if inline is not None and inline.stopped:
                         end_inline()
                 if not ready and not factory.start_wait() and not factory.started.done():
