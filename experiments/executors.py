@@ -62,6 +62,13 @@ _WARM_FORKSERVERS: set[int] = set()
 """Fork servers that have started a pool (their imports are done): never stopped."""
 
 
+def _forkserver_pid() -> int | None:
+    """The pid of this process's fork server (``multiprocessing``'s module singleton), or None."""
+    from multiprocessing import forkserver
+
+    return forkserver._forkserver._forkserver_pid
+
+
 def start_forkserver(preload: list[str]) -> Any:
     """Start the process pool's fork server now (if not yet running) and return its context.
 
@@ -78,11 +85,11 @@ def start_forkserver(preload: list[str]) -> Any:
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["govsim.experiments._forkserver", "govsim.experiments.worker", *preload])
-    server = forkserver._forkserver  # the module's singleton, which ctx uses
-    before = server._forkserver_pid
-    server.ensure_running()
-    if server._forkserver_pid != before:
-        _OWN_FORKSERVERS.add(server._forkserver_pid)
+    before = _forkserver_pid()
+    forkserver.ensure_running()  # the module's singleton, which ctx uses
+    pid = _forkserver_pid()
+    if pid != before:
+        _OWN_FORKSERVERS.add(pid)
     return ctx
 
 
@@ -96,9 +103,8 @@ def _stop_own_forkserver() -> None:
     sweep of this process (a calibration's next generation) reuses it.
     """
     import signal
-    from multiprocessing import forkserver
 
-    pid = forkserver._forkserver._forkserver_pid
+    pid = _forkserver_pid()
     if pid in _OWN_FORKSERVERS and pid not in _WARM_FORKSERVERS:
         _OWN_FORKSERVERS.discard(pid)
         try:
@@ -280,9 +286,7 @@ class ExecutorFactory:
             try:
                 ex.submit(_ready).result()
                 if kind == "processes":
-                    from multiprocessing import forkserver
-
-                    _WARM_FORKSERVERS.add(forkserver._forkserver._forkserver_pid)
+                    _WARM_FORKSERVERS.add(_forkserver_pid())
             except Exception:  # noqa: BLE001, S110 - a broken pool answers; the dispatcher retries its runs
                 pass
             started.set_result(None)
