@@ -85,6 +85,8 @@ class Approval:
         model.approval_sum = np.zeros(len(Level))
         self._mult: dict[tuple, np.ndarray] = {}  # evaluate's min(1, w·factor) per person reached, by size and factor
         self._work: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # prior's working arrays
+        # experiences recorded since the last flush, in order: residents, levels, polarities, scales
+        self._pending: tuple[list[int], list[int], list[bool], list[float]] = ([], [], [], [])
         self._resum()
 
     def _resum(self) -> None:
@@ -93,7 +95,35 @@ class Approval:
 
     def of(self, level: int) -> np.ndarray:
         """Every resident's approval of ``level``."""
+        self.flush()
         return self.rows[level - 1]
+
+    def mean(self, level: int) -> float:
+        """Mean approval of ``level`` over every resident (what a survey of the whole city reports)."""
+        self.flush()
+        return float(self.model.approval_sum[level]) / self.model.population
+
+    def record(self, r: int, level: int, good: bool, scale: float = 1.0) -> None:
+        """Resident ``r``'s experience with ``level``, applied at the next :meth:`flush`.
+
+        What :meth:`evaluate` does, in the same order, but a day's experiences at once: nothing in the
+        model reads approval while the day's cases run, only the outcomes (:meth:`mean`) and the
+        weekly relaxation (:meth:`update`), and both flush first. One :meth:`evaluate` per case
+        experience cost ≈11 µs of an issue's ≈73 at a million residents (docs/performance.md).
+        """
+        rs, levels, goods, scales = self._pending
+        rs.append(r)
+        levels.append(level)
+        goods.append(good)
+        scales.append(scale)
+
+    def flush(self) -> None:
+        """Apply the recorded experiences, bit for bit as one :meth:`evaluate` after another would."""
+        rs, levels, goods, scales = self._pending
+        if not rs:
+            return
+        self._pending = ([], [], [], [])
+        self._apply(rs, levels, goods, scales)
 
     def _multipliers(self, size: int, good: bool, scale: float) -> np.ndarray:
         """min(1, w·factor) for the resident, then for each of ``size`` − 1 contacts (float32).
@@ -119,6 +149,10 @@ class Approval:
         Good: a ← a + min(1, w·scale)·(1 − a); bad: a ← a − w·ℓ·scale·a, with w = ``approval.experience_weight``
         for the resident and w × ``approval.heard_share`` for each contact, ℓ = ``world.trust_loss_weight``.
         """
+        self.flush()  # experiences recorded earlier come first
+        self._evaluate_one(r, level, good, scale)
+
+    def _evaluate_one(self, r: int, level: int, good: bool, scale: float) -> None:
         if level < Level.COMMUNITY:
             return
         m = self.model
@@ -147,21 +181,34 @@ class Approval:
         """Experiences of residents ``rs[i]`` with ``levels[i]``, in that order, all good or all bad, of one scale.
 
         Bit for bit what calling :meth:`evaluate` once per pair gives (a month's routine contacts, a few
-        hundred thousand in a Beijing-sized city, :meth:`sim.programmes.Programmes.routine_contacts`),
-        in a few vectorised passes: a person reached by several experiences of one level is updated
+        hundred thousand in a Beijing-sized city, :meth:`sim.programmes.Programmes.routine_contacts`).
+        """
+        self.flush()  # experiences recorded earlier come first
+        n = len(rs)
+        self._apply(rs, levels, [good] * n, [scale] * n)
+
+    def _apply(self, rs, levels, goods, scales) -> None:
+        """Experiences ``(rs[i], levels[i], goods[i], scales[i])`` in that order, as one :meth:`evaluate` after another.
+
+        In a few vectorised passes: a person reached by several experiences of one level is updated
         once per pass, in the order of the experiences; each experience's change of the level's sum is
-        added up as :meth:`evaluate` adds it (numpy's pairwise order over at most 8 people, then
-        one experience after another).
+        added up as :meth:`evaluate` adds it (numpy's pairwise order over at most 8 people, then one
+        experience after another). Each experience's weights are computed in float32 from a Python
+        scale, as :meth:`evaluate` computes them; with any other scale (a numpy float computes in
+        float64) the experiences are applied one at a time.
         """
         m = self.model
         td = getattr(m, "trust_dynamics", None)
-        rs, levels = np.asarray(rs, dtype=np.int64), np.asarray(levels, dtype=np.int64)
-        keep = levels >= Level.COMMUNITY
-        rs, levels = rs[keep], levels[keep]
         width = 1 + (td.contacts.shape[1] if td is not None else 0)
-        if td is None or type(scale) is not float or width > 16 or len(rs) == 0:
-            for r, level in zip(rs.tolist(), levels.tolist(), strict=True):  # the general case, one at a time
-                self.evaluate(r, level, good, scale)
+        if td is None or width > 16 or not all(type(x) is float for x in scales):
+            for r, level, good, scale in zip(rs, levels, goods, scales, strict=True):  # the general case
+                self._evaluate_one(int(r), int(level), good, scale)
+            return
+        rs, levels = np.asarray(rs, dtype=np.int64), np.asarray(levels, dtype=np.int64)
+        goods, scales = np.asarray(goods, dtype=bool), np.asarray(scales, dtype=np.float64)
+        keep = levels >= Level.COMMUNITY
+        rs, levels, goods, scales = rs[keep], levels[keep], goods[keep], scales[keep]
+        if len(rs) == 0:
             return
         a = m.spec.approval
         n = self.rows.shape[1]
@@ -175,10 +222,15 @@ class Approval:
         idx = np.concatenate([rs[:, None], c], axis=1)
         valid = idx != big
         reached = valid.sum(axis=1)
-        mult = self._multipliers(width, good, scale)  # per position, as evaluate takes them
+        # each experience's weight per position, min(1, w·factor) in float32 as _multipliers makes it
+        factor = np.where(goods, scales, m.spec.world.trust_loss_weight * scales).astype(np.float32)
+        step = np.full(width, a.experience_weight * a.heard_share, dtype=np.float32)
+        step[0] = a.experience_weight
+        mult = np.minimum(factor[:, None] * step[None, :], np.float32(1.0))
         # one entry per person reached, in the order evaluate would update them
         key = ((levels - 1)[:, None] * n + idx)[valid]
-        pos = np.nonzero(valid)[1]
+        mu_all = mult[valid]
+        good_all = np.broadcast_to(goods[:, None], idx.shape)[valid]
         order = np.argsort(key, kind="stable")
         sk = key[order]
         first = np.r_[True, sk[1:] != sk[:-1]]
@@ -190,16 +242,17 @@ class Approval:
         for k in range(int(rank.max()) + 1):  # the k-th experience of each person reached
             sel = np.nonzero(rank == k)[0]
             o = flat[key[sel]]
-            mu = mult[pos[sel]]
-            nw = o + mu * (1.0 - o) if good else o - mu * o
+            mu = mu_all[sel]
+            nw = np.where(good_all[sel], o + mu * (1.0 - o), o - mu * o)
             flat[key[sel]] = nw
             old[sel], new[sel] = o, nw
         olds, news = np.zeros(idx.shape), np.zeros(idx.shape)
         olds[valid], news[valid] = old, new
         delta = _reduce_as_numpy(news, reached) - _reduce_as_numpy(olds, reached)
         np.add.at(m.approval_sum, levels, delta)  # unbuffered and in order: one experience after another
-        exposure = self.exposure_good if good else self.exposure_bad
-        np.add.at(exposure, levels, scale * (1.0 + a.heard_share * (reached - 1)))
+        exposure = scales * (1.0 + a.heard_share * (reached - 1))
+        np.add.at(self.exposure_good, levels[goods], exposure[goods])
+        np.add.at(self.exposure_bad, levels[~goods], exposure[~goods])
 
     def update(self, days: float) -> None:
         """Relax every approval toward the current prior over ``days``: a ← prior + (a − prior)·e^(−Δt/memory).
@@ -207,6 +260,7 @@ class Approval:
         A block of residents at a time (:data:`sim.trust.BLOCK`), so the prior's working arrays stay in
         the processor's cache; element by element the arithmetic is that of one whole-array pass.
         """
+        self.flush()
         a = self.model.spec.approval
         n = self.rows.shape[1]
         if self._work is None:  # kept between updates (see prior)

@@ -154,7 +154,7 @@ def _gini(values: np.ndarray) -> float:
 
 
 def _approval(m: GovernanceModel, level: Level) -> float:
-    return float(m.approval_sum[level]) / m.population
+    return m.approval.mean(level)
 
 
 def _mix(m: GovernanceModel, kind: str) -> float:

@@ -119,8 +119,11 @@ class ResidentTable:
 
 
 def evaluate(model: GovernanceModel, r: int, level: Level, good: bool, scale: float = 1.0) -> None:
-    """Resident ``r``'s experience with ``level`` moves their (and their contacts') approval of it: :meth:`sim.approval.Approval.evaluate`."""
-    model.approval.evaluate(r, level, good, scale)
+    """Resident ``r``'s experience with ``level`` moves their (and their contacts') approval of it.
+
+    Recorded, and applied with the day's others before anything reads approval (:meth:`sim.approval.Approval.record`).
+    """
+    model.approval.record(r, level, good, scale)
 
 
 def gain_trust(model: GovernanceModel, r: int, scale: float = 1.0) -> None:

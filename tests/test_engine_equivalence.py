@@ -145,3 +145,36 @@ def test_a_months_contacts_at_once_are_bit_identical_to_one_after_another():
         for got, want in zip((ap.rows, model.approval_sum, ap.exposure_good, ap.exposure_bad), expected, strict=True):
             assert np.array_equal(got, want)
         assert not np.array_equal(expected[0], state[0])  # the experiences moved approval
+
+
+def test_a_days_recorded_experiences_are_bit_identical_to_one_after_another():
+    """Approval.record + flush (a day's case experiences at once) against evaluate one at a time.
+
+    Mixed polarities, scales and levels interleaved (the order between them matters: a good then a
+    bad experience of one person is not the bad then the good), a level below the community, a
+    numpy scale (which must fall back to one at a time) and a flush forced mid-way by evaluate.
+    """
+    model = GovernanceModel(small(population=20_000), rng=9)
+    model.run_for(20)
+    ap = model.approval
+    draw = np.random.default_rng(12)
+    for scales in ([1.0, 0.5, 0.3 * 0.5, 0.05], [1.0, np.float64(0.7)]):
+        n = 5_000
+        rs = draw.integers(0, 300, n).tolist()  # few residents: contacts overlap heavily
+        levels = draw.integers(0, 5, n).tolist()
+        goods = (draw.random(n) < 0.5).tolist()
+        sc = [scales[int(k)] for k in draw.integers(len(scales), size=n)]
+        state = (ap.rows.copy(), model.approval_sum.copy(), ap.exposure_good.copy(), ap.exposure_bad.copy())
+        for r, level, good, scale in zip(rs, levels, goods, sc, strict=True):
+            ap.evaluate(r, level, good, scale)
+        expected = (ap.rows.copy(), model.approval_sum.copy(), ap.exposure_good.copy(), ap.exposure_bad.copy())
+        ap.rows[:], model.approval_sum[:], ap.exposure_good[:], ap.exposure_bad[:] = state
+        for k, (r, level, good, scale) in enumerate(zip(rs, levels, goods, sc, strict=True)):
+            if k == n // 2:
+                ap.evaluate(r, level, good, scale)  # flushes what was recorded before it, then applies itself
+            else:
+                ap.record(r, level, good, scale)
+        assert ap.mean(2) == model.approval_sum[2] / model.population  # a read flushes
+        for got, want in zip((ap.rows, model.approval_sum, ap.exposure_good, ap.exposure_bad), expected, strict=True):
+            assert np.array_equal(got, want)
+        assert not np.array_equal(expected[0], state[0])

@@ -40,6 +40,7 @@ def _run(seed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = run_quietly(spec, seed)
     years = m.time / 365.0
     ap = m.approval
+    ap.flush()
     good = np.array([ap.exposure_good[lv] for lv in LEVELS]) / (m.population * years)
     bad = np.array([ap.exposure_bad[lv] for lv in LEVELS]) / (m.population * years)
     trust = m.residents.trust.copy()
