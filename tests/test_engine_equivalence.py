@@ -74,7 +74,7 @@ def test_collector_threshold_grows_with_the_city_and_is_restored():
         collect_rarely(SimpleNamespace(population=5_000))
         assert gc.get_threshold()[0] == 50_000
         collect_rarely(SimpleNamespace(population=21_893_095))
-        assert gc.get_threshold()[0] == 21_893_095 // 25
+        assert gc.get_threshold()[0] == 21_893_095 // 2
     assert gc.get_threshold() == before
 
 
