@@ -369,8 +369,8 @@ def collect_rarely(model: GovernanceModel) -> None:
     A young collection walks every object made since the last one that is still alive (open cases,
     their queues and calendar entries), so its cost grows with the city, and fewer, larger
     collections cost less in all: at 10M residents four collections (one per population / 25 net new
-    objects) took 2.8 s, one (per 5M) 1.3 s; in a Beijing-sized year population / 25 took about 15 s,
-    population / 2 one collection of 3.2 s. One collection per 50,000 net new objects, or per half the
+    objects) took 2.8 s, one (per 5M) 1.3 s; in a Beijing-sized year four (per population / 25) took
+    6.7 s, one (per population / 2) 3.2 s. One collection per 50,000 net new objects, or per half the
     population above 100,000 residents, keeps the collector as a safety net: a run leaves no cyclic
     garbage (those collections found none; a final ``gc.collect()`` after a 3M year finds none), so
     this bounds memory, not results.
