@@ -10,6 +10,7 @@ With the ``processes`` executor the coordinator runs the first runs itself while
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -51,6 +52,28 @@ def posterior_draws_json(spec: ExperimentSpec) -> str:
     return json.dumps([{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows])
 
 
+def scenario_digest(spec: ExperimentSpec) -> str:
+    """Hash of the scenarios a govsim sweep's runs start from, as loaded now (``""`` for other models).
+
+    The base scenario and every ``scenario`` level, each loaded as a worker loads it (``run.base``
+    followed, the city file's population taken): a file edited since an earlier sweep of the same
+    process gives another :class:`~experiments.worker.RunConfig`, so no process reuses the run
+    function (and the scenarios) it cached for the old file.
+    """
+    if spec.experiment.model != "govsim" or spec.scenario_path is None:
+        return ""
+    from govsim.sim import load_scenario
+    from govsim.sim.errors import InputError
+
+    h = hashlib.sha256()
+    for path in (spec.scenario_path, *spec.option_paths):
+        try:
+            h.update(load_scenario(path).model_dump_json().encode())
+        except (InputError, OSError) as exc:  # each run fails on it and says why, as before
+            h.update(f"{path}: {exc}".encode())
+    return h.hexdigest()
+
+
 def run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
     """What every worker needs of this sweep besides the design point."""
     ex = spec.experiment
@@ -66,6 +89,7 @@ def run_config(spec: ExperimentSpec, run_timeout: float | None) -> RunConfig:
         run_timeout=run_timeout,
         draws_json=posterior_draws_json(spec),
         base_dir=str(spec.base_dir) if SCENARIO_PARAM in spec.parameters else None,
+        scenario_digest=scenario_digest(spec),
     )
 
 

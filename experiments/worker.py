@@ -57,6 +57,7 @@ class RunConfig:
         run_timeout: Seconds before a run is stopped and recorded as ``timeout``.
         draws_json: Posterior draws (a JSON list of override dicts); replicate r applies draw r mod n.
         base_dir: The experiment's folder, against which a point's ``scenario`` file is resolved.
+        scenario_digest: The scenarios' hash when the sweep started (an edited file: a new configuration).
     """
 
     model: str
@@ -70,6 +71,7 @@ class RunConfig:
     run_timeout: float | None = None
     draws_json: str = ""
     base_dir: str | None = None
+    scenario_digest: str = ""
 
 
 @dataclass(frozen=True)
