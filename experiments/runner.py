@@ -133,8 +133,8 @@ def _check_model_parameters(spec: ExperimentSpec) -> None:
     """A Mesa model with a typed scenario: refuse parameters it does not have, before any run."""
     if spec.experiment.model == "govsim":
         return
+    from govsim.experiments.mesa_adapter import unknown_parameters
     from govsim.experiments.spec import resolve_model
-    from govsim.experiments.worker import unknown_parameters
 
     target = resolve_model(spec.experiment.model)
     if isinstance(target, type):
