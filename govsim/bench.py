@@ -151,16 +151,28 @@ def run_govsim(residents: int, days: int, seed: int = 1) -> dict[str, float]:
 
     spec = baseline_spec(residents, days)
     holder: list[GovernanceModel] = []
-    with quiet_gc():  # the collector settings of govsim run (sim.model.run_quietly), build and run timed apart
-        _, build = _timed(lambda: holder.append(GovernanceModel(spec, rng=seed)))
-        collect_rarely(holder[0])
-        _, run = _timed(lambda: holder[0].run_for(days))
+    gc_time = [0.0, 0.0]  # seconds in the collector during build and run; the start of the current collection
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time[1] = time.perf_counter()
+        else:
+            gc_time[0] += time.perf_counter() - gc_time[1]
+
+    gc.callbacks.append(on_gc)
+    try:
+        with quiet_gc():  # the collector settings of govsim run (sim.model.run_quietly), build and run timed apart
+            _, build = _timed(lambda: holder.append(GovernanceModel(spec, rng=seed)))
+            collect_rarely(holder[0])
+            _, run = _timed(lambda: holder[0].run_for(days))
+    finally:
+        gc.callbacks.remove(on_gc)
     issues = int(holder[0].counts.arisen)
     still_open = int(holder[0].counts.open)
     out = {"build_s": build.wall, "run_s": run.wall, "total_s": build.wall + run.wall,
            "cpu_s": build.cpu + run.cpu, "issues": issues, "open_at_end": still_open,
            "us_per_issue": 1e6 * (build.wall + run.wall) / max(issues, 1),
-           "run_us_per_issue": 1e6 * run.wall / max(issues, 1)}
+           "run_us_per_issue": 1e6 * run.wall / max(issues, 1), "gc_s": gc_time[0]}
     holder.clear()
     gc.collect()
     return out
@@ -186,19 +198,9 @@ def peak_rss_mb() -> float:
 def _child_main(argv: list[str]) -> None:
     """Subprocess entry: one govsim run, its figures and the process's own peak RSS as JSON."""
     job = json.loads(argv[0])
-    import govsim.sim.model  # noqa: F401 - imports are not part of the run's collector time
+    import govsim.sim.model  # noqa: F401 - imports are not part of the build time
 
-    gc_time = [0.0, 0.0]
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            gc_time[1] = time.perf_counter()
-        else:
-            gc_time[0] += time.perf_counter() - gc_time[1]
-
-    gc.callbacks.append(on_gc)
     out = run_govsim(int(job["residents"]), int(job["days"]), int(job.get("seed", 1)))
-    out["gc_s"] = gc_time[0]
     out["peak_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
