@@ -91,3 +91,34 @@ def test_default_outcomes_are_every_govsim_outcome(tmp_path):
     assert spec.outcome_names == list(sim.OUTCOME_NAMES)
     runs = read_runs(run_sweep(spec, tmp_path / "o", executor="serial"))
     assert list(runs.columns[-len(sim.OUTCOME_NAMES) :]) == list(sim.OUTCOME_NAMES)
+
+
+@pytest.mark.parametrize("edited", ["scenario", "its base"])
+def test_a_second_serial_sweep_in_one_process_reads_the_edited_scenario(tmp_path, edited):
+    """A scenario file (or the file its ``run.base`` varies) edited between two sweeps of one
+    process: the second sweep runs the edited city, not the one the first sweep cached."""
+    city = tmp_path / "city.toml"
+    top = tmp_path / "top.toml"
+    city.write_text(f'[run]\nbase = "{ROOT / "scenarios" / "baseline.toml"}"\n\n[world]\npopulation = 300\n')
+    top.write_text('[run]\nbase = "city.toml"\n\n[policy]\nhotline_response = false\n')
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        '[experiment]\nname = "edit"\nscenario = "top.toml"\ndesign = "factorial"\nreplicates = 1\n'
+        'seed = 5\ndays = 3\noutcomes = ["mean_trust", "issues_arisen"]\n\n'
+        '[parameters]\n"policy.street_empowerment" = { levels = [0.0, 1.0] }\n'
+    )
+    first = read_runs(run_sweep(exp, tmp_path / "first", executor="serial")).drop(columns="wall_s")
+    if edited == "scenario":
+        top.write_text('[run]\nbase = "city.toml"\n\n[policy]\nhotline_response = false\n\n[world]\npopulation = 600\n')
+    else:
+        city.write_text(city.read_text().replace("population = 300", "population = 600"))
+    second = read_runs(run_sweep(exp, tmp_path / "second", executor="serial")).drop(columns="wall_s")
+    assert (second["status"] == "ok").all(), second
+    import numpy as np
+
+    for _, row in second.iterrows():
+        spec = sim.apply_overrides(sim.load_scenario(top), {"policy.street_empowerment": row["policy.street_empowerment"]})
+        assert spec.world.population == 600
+        summary, _ = sim.simulate(spec, rng=np.random.SeedSequence(5, spawn_key=(0,)), days=3)
+        assert (row["mean_trust"], row["issues_arisen"]) == (summary["mean_trust"], summary["issues_arisen"])
+    assert not first[["mean_trust", "issues_arisen"]].equals(second[["mean_trust", "issues_arisen"]])

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from govsim.experiments import read_runs
-from govsim.experiments.worker import RunConfig, Task, run_batch, scenario_class
+from govsim.experiments.mesa_adapter import scenario_class
+from govsim.experiments.worker import RunConfig, Task, run_batch
 from mesa.examples.advanced.epstein_civil_violence.model import EpsteinCivilViolence, EpsteinScenario
 from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
 from mesa.examples.basic.schelling.model import Schelling, SchellingScenario

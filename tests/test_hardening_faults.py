@@ -236,7 +236,7 @@ def test_disk_full_is_a_clear_error_and_resume_completes(reference, tmp_path, mo
         return real(self, results)
 
     monkeypatch.setattr(Store, "write_part", full)
-    monkeypatch.setattr("govsim.experiments.runner.FLUSH_SECONDS", 0.2)
+    monkeypatch.setattr("govsim.experiments.dispatch.FLUSH_SECONDS", 0.2)
     with pytest.raises(OutputError, match="No space left on device.*--resume"):
         run_sweep(exp, out, executor="serial")
     assert not list(out.rglob("*.tmp"))
@@ -328,8 +328,8 @@ timeseries = true
 n = { low = 5, high = 20, integer = true }
 step_sd = { low = 0.5, high = 2.0 }
 """)
-    monkeypatch.setattr("govsim.experiments.runner.FLUSH_SECONDS", 1e9)
-    monkeypatch.setattr("govsim.experiments.runner.FLUSH_VALUES", 100)  # ≈ one run's series (21 days × 3 columns)
+    monkeypatch.setattr("govsim.experiments.dispatch.FLUSH_SECONDS", 1e9)
+    monkeypatch.setattr("govsim.experiments.dispatch.FLUSH_VALUES", 100)  # ≈ one run's series (21 days × 3 columns)
     out = run_sweep(exp, tmp_path / "out", executor="serial")
     assert len(list((out / "parts").glob("part-*.parquet"))) >= 3  # one part without the size rule
     assert len(read_runs(out)) == 18 and len(pd.read_parquet(out / "timeseries.parquet")) == 18 * 21
