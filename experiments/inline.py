@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import sys
 import threading
 from concurrent.futures import Future
 
@@ -33,6 +34,28 @@ MARKER = ".inline-start"
 
 class Preempted(BaseException):  # noqa: N818 - a BaseException so a model's `except Exception` cannot swallow it
     """Raised in the inline thread to abandon its run when the pool is ready."""
+
+
+def _ignore_swallowed_preemption() -> None:
+    """Drop the report of a preemption that landed where Python cannot raise it.
+
+    The asynchronous exception fires at the helper thread's next Python instruction, which may be
+    inside a weak-reference callback or a ``__del__`` (Mesa's agent sets are weak dictionaries).
+    Python ignores an exception there and reports it through :data:`sys.unraisablehook` ("Exception
+    ignored in …"); the run goes on, and :class:`InlineRunner` redoes it in the pool anyway (an
+    injected run is never kept). The report is noise, and under ``-W error`` pytest turns it into a
+    failure of whichever test was running. Other unraisable exceptions go to the hook as before.
+    """
+    prev = sys.unraisablehook
+    if getattr(prev, "_drops_preempted", False):
+        return
+
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is not Preempted:
+            prev(unraisable)
+
+    hook._drops_preempted = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def _set_async_exc(tid: int, exc: type[BaseException] | None) -> None:
@@ -92,6 +115,7 @@ class InlineRunner:
             self._stop = True
             if self._busy_tid is not None and not self._injected:
                 self._injected = True
+                _ignore_swallowed_preemption()
                 _set_async_exc(self._busy_tid, Preempted)
         if join and self._thread is not None:
             self._thread.join(join)

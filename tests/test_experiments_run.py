@@ -516,3 +516,29 @@ def test_a_pool_that_broke_between_waits_refuses_work_and_a_new_pool_takes_it(tm
     runs = read_runs(run_sweep(exp, tmp_path / "out", executor="serial"))
     assert created["n"] == 2 and (runs["status"] == "ok").all()
     pd.testing.assert_frame_equal(runs.drop(columns="wall_s"), reference.drop(columns="wall_s"))
+
+
+def test_a_preemption_swallowed_in_a_callback_is_not_reported(monkeypatch):
+    """The inline start's preemption may land in a weakref callback or ``__del__``, where Python
+    ignores it and reports it as unraisable (which ``-W error`` makes a test failure); other
+    unraisable exceptions are still reported, and the hook is not wrapped twice."""
+    from govsim.experiments import inline
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
+    inline._ignore_swallowed_preemption()
+    hook = sys.unraisablehook
+    inline._ignore_swallowed_preemption()
+    assert sys.unraisablehook is hook
+
+    class Preempts:
+        def __del__(self):
+            raise inline.Preempted
+
+    class Fails:
+        def __del__(self):
+            raise ValueError("a real fault")
+
+    Preempts()
+    Fails()
+    assert seen == [ValueError]
