@@ -116,6 +116,9 @@ SCENARIO_PARAM = "scenario"
 """A govsim design point's own scenario file (relative to ``RunConfig.base_dir``), in place of ``RunConfig.scenario``."""
 
 _RUNNERS: dict[RunConfig, Runner] = {}
+KEEP_RUNNERS = 8
+"""Run functions a process keeps (oldest dropped first): a sweep uses one configuration, and a long
+session's earlier sweeps (a notebook editing its scenario, a calibration's generations) are not met again."""
 
 
 def run_batch(config: RunConfig, tasks: list[Task]) -> list[Result]:
@@ -128,6 +131,8 @@ def runner_for(config: RunConfig) -> Runner:
     """The run function of a configuration, built once per process (the model resolved, scenarios cached)."""
     runner = _RUNNERS.get(config)
     if runner is None:
+        while len(_RUNNERS) >= KEEP_RUNNERS:
+            del _RUNNERS[next(iter(_RUNNERS))]
         runner = _RUNNERS[config] = make_runner(config)
     return runner
 
@@ -156,7 +161,7 @@ def run_one(config: RunConfig, runner: Runner, task: Task) -> Result:
     return Result(task.run_id, "ok", time.perf_counter() - t0, outcomes, timeseries=series)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=KEEP_RUNNERS)
 def _draws(draws_json: str) -> list[dict[str, Any]]:
     return json.loads(draws_json)
 

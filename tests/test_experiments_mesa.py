@@ -168,3 +168,18 @@ def test_a_misspelt_scenario_parameter_is_refused_before_the_sweep(tmp_path, cap
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no parameter 'legitimacyy'" in err and "legitimacy" in err
     assert not out.exists()
+
+
+def test_a_process_keeps_a_bounded_number_of_run_functions():
+    """A long session (many sweeps, each a new configuration) does not keep every run function."""
+    from govsim.experiments import worker
+
+    configs = [RunConfig(EXAMPLES["boltzmann"][0], None, "{}", None, 1, ("Gini",), False, seed)
+               for seed in range(worker.KEEP_RUNNERS + 3)]
+    for config in configs:
+        (res,) = run_batch(config, [Task(0, 0, 0, {"n": 5})])
+        assert res.status == "ok", res.error
+    assert len(worker._RUNNERS) <= worker.KEEP_RUNNERS
+    assert configs[-1] in worker._RUNNERS and configs[0] not in worker._RUNNERS
+    first = worker.runner_for(configs[-1])
+    assert worker.runner_for(configs[-1]) is first  # the current configuration's function is reused
