@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from govsim.experiments.runner import run_sweep
-    from govsim.experiments.spec import ExperimentSpec, load_experiment
+    from govsim.experiments.spec import load_experiment
+    from govsim.experiments.spec_models import ExperimentSpec
     from govsim.experiments.store import read_runs
 
 __all__ = ["ExperimentSpec", "load_experiment", "read_runs", "run_sweep"]
@@ -19,7 +20,7 @@ __all__ = ["ExperimentSpec", "load_experiment", "read_runs", "run_sweep"]
 _WHERE = {
     "run_sweep": "govsim.experiments.runner",
     "load_experiment": "govsim.experiments.spec",
-    "ExperimentSpec": "govsim.experiments.spec",
+    "ExperimentSpec": "govsim.experiments.spec_models",
     "read_runs": "govsim.experiments.store",
 }
 

@@ -1,7 +1,7 @@
 """Calibration by approximate Bayesian computation (ABC) over the sweep runner.
 
 An experiment file with a ``[calibration]`` table and ``[targets.NAME]`` tables (see
-:class:`experiments.spec.CalibrationTable` and :class:`experiments.spec.TargetSpec`) names the
+:class:`experiments.spec_models.CalibrationTable` and :class:`experiments.spec_models.TargetSpec`) names the
 uncertain parameters (``[parameters]``: their bounds or distributions are the prior), the targets
 (an outcome, a value or an interval, a weight) and the algorithm:
 
@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from govsim.experiments.fileio import read_posterior  # noqa: F401 - the calibration folder's reader, kept importable here
-from govsim.experiments.spec import ExperimentSpec, TargetSpec, load_experiment, parse_experiment
+from govsim.experiments.spec import load_experiment, parse_experiment
+from govsim.experiments.spec_models import ExperimentSpec, TargetSpec
 from govsim.experiments.store import existing_study
 from govsim.sim.errors import InputError
 

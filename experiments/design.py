@@ -23,7 +23,7 @@ from govsim.sim.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from govsim.experiments.spec import ExperimentSpec, ParameterSpec
+    from govsim.experiments.spec_models import ExperimentSpec, ParameterSpec
 
 _EPS = 1e-9
 

@@ -22,7 +22,7 @@ from typing import Any
 from govsim.experiments.design import Design
 from govsim.experiments.executors import START_TIMEOUT, ExecutorFactory
 from govsim.experiments.inline import MARKER, InlineRunner
-from govsim.experiments.spec import SCENARIO_PARAM, ExperimentSpec
+from govsim.experiments.spec_models import SCENARIO_PARAM, ExperimentSpec
 from govsim.experiments.store import Store
 from govsim.experiments.worker import Result, RunConfig, Task, run_batch
 

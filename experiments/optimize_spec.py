@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from govsim.experiments.spec import (
+from govsim.experiments.spec import check_experiment, parse_experiment
+from govsim.experiments.spec_models import (
     GOVSIM,
     ExperimentSpec,
     ParameterSpec,
     StudyFile,
-    check_experiment,
-    parse_experiment,
+    validate_file_spec,
 )
 from govsim.sim.errors import InputError, read_toml_file
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -262,8 +262,6 @@ def parse_optimize(data: dict[str, Any], file: Path | str = "<optimize>", raw: s
     Raises:
         InputError: On any unknown key, wrong type or value out of range.
     """
-    from govsim.experiments.spec import validate_file_spec
-
     return validate_file_spec(OptimizeSpec, data, file, raw)
 
 

@@ -24,7 +24,8 @@ from govsim.experiments.dispatch import dispatch, preload_modules
 from govsim.experiments.executors import START_TIMEOUT, check_options, start_forkserver
 from govsim.experiments.fileio import atomic_write_json, atomic_write_table, outcome_metadata, versions
 from govsim.experiments.inline import MARKER
-from govsim.experiments.spec import ExperimentSpec, load_experiment
+from govsim.experiments.spec import load_experiment
+from govsim.experiments.spec_models import ExperimentSpec
 from govsim.experiments.store import FolderLock, Store
 from govsim.sim.errors import InputError, OutputError
 

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from govsim.analysis.discovery import PrimResult
     from govsim.analysis.results import SweepResults
     from govsim.analysis.sensitivity import SensitivityResult
-    from govsim.experiments.spec import ExperimentSpec
+    from govsim.experiments.spec_models import ExperimentSpec
 
 type PathLike = str | os.PathLike[str]
 """A file or folder path."""
@@ -303,7 +303,8 @@ def load_experiment(experiment: ExperimentLike, *, fixed: Mapping[str, Any] | No
     Raises:
         InputError: One line naming the file, the dotted key and what is allowed.
     """
-    from govsim.experiments.spec import ExperimentSpec, check_experiment, parse_experiment
+    from govsim.experiments.spec import check_experiment, parse_experiment
+    from govsim.experiments.spec_models import ExperimentSpec
 
     path: Path | None = None
     raw = ""

@@ -16,7 +16,8 @@ from govsim.experiments.calibrate import (
     target_error,
     weighted_quantile,
 )
-from govsim.experiments.spec import TargetSpec, load_experiment, parse_experiment
+from govsim.experiments.spec import load_experiment, parse_experiment
+from govsim.experiments.spec_models import TargetSpec
 from govsim.sim import apply_overrides, load_scenario, simulate
 from govsim.sim.errors import InputError
 

@@ -234,3 +234,12 @@ def test_shipped_experiment_files_validate(path):
     if spec.experiment.model == "govsim" and not _has_govsim():
         pytest.skip("the govsim model is not there yet")
     load_experiment(path)
+
+
+def test_the_file_models_keep_their_import_path_through_spec():
+    """The models live in ``spec_models``; ``experiments.spec`` re-exports the public ones, the same objects."""
+    from govsim.experiments import spec, spec_models
+
+    public = ("CalibrationTable", "ExperimentSpec", "ExperimentTable", "ParameterSpec", "TargetSpec")
+    assert all(getattr(spec, n) is getattr(spec_models, n) for n in public)
+    assert set(public) <= set(spec.__all__)

@@ -415,3 +415,10 @@ def test_a_bundled_study_is_found_by_name():
 
     spec = load_optimize("best_package", check=False)
     assert spec.path is not None and spec.path.name == "best_package.toml"
+
+
+def test_ensemble_keeps_its_import_path_through_optimize():
+    from govsim.experiments import optimize as opt
+    from govsim.experiments import optimize_eval
+
+    assert opt.ensemble is optimize_eval.ensemble and "ensemble" in opt.__all__

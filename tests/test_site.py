@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from govsim.experiments.spec import (  # noqa: E402
+from govsim.experiments.spec_models import (  # noqa: E402
     CalibrationTable,
     ExperimentSpec,
     ExperimentTable,
