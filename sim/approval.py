@@ -141,10 +141,19 @@ class Approval:
         if mult is None:
             if len(self._mult) > 4096:  # continuous scales: keep the cache bounded
                 self._mult.clear()
-            step = np.full(size, a.experience_weight * a.heard_share, dtype=np.float32)
-            step[0] = a.experience_weight
-            mult = self._mult[key] = np.minimum(step * factor, 1.0)
+            mult = self._mult[key] = np.minimum(self._weights(size) * factor, 1.0)
         return mult
+
+    def _weights(self, size: int) -> np.ndarray:
+        """Per-position weights of an experience, as float32.
+
+        ``approval.experience_weight`` for the resident, then that weight × ``approval.heard_share`` for
+        each of ``size`` − 1 contacts.
+        """
+        a = self.model.spec.approval
+        w = np.full(size, a.experience_weight * a.heard_share, dtype=np.float32)
+        w[0] = a.experience_weight
+        return w
 
     def evaluate(self, r: int, level: int, good: bool, scale: float = 1.0) -> None:
         """Resident ``r``'s experience with ``level`` (and their contacts' hearing of it) moves approval of it.
@@ -227,9 +236,7 @@ class Approval:
         reached = valid.sum(axis=1)
         # each experience's weight per position, min(1, w·factor) in float32 as _multipliers makes it
         factor = np.where(goods, scales, m.spec.world.trust_loss_weight * scales).astype(np.float32)
-        step = np.full(width, a.experience_weight * a.heard_share, dtype=np.float32)
-        step[0] = a.experience_weight
-        mult = np.minimum(factor[:, None] * step[None, :], np.float32(1.0))
+        mult = np.minimum(factor[:, None] * self._weights(width)[None, :], np.float32(1.0))
         # one entry per person reached, in the order evaluate would update them
         key = ((levels - 1)[:, None] * n + idx)[valid]
         mu_all = mult[valid]

@@ -92,7 +92,8 @@ def create_issues(model: GovernanceModel, comm: np.ndarray, kind: np.ndarray, re
     conc = s.world.severity_concentration
     m = np.minimum(np.maximum(model.type_sev[kind] + model.shock_boost[comm, kind] + extra_severity, 0.01), 0.99)
     if total == 1:  # one issue (a relapse): the same draw without numpy's broadcasting of array parameters (6 µs)
-        sev = np.array([rng.beta(float(m[0]) * conc, (1 - float(m[0])) * conc)])
+        m0 = float(m[0])
+        sev = np.array([rng.beta(m0 * conc, (1 - m0) * conc)])
     else:
         sev = rng.beta(m * conc, (1 - m) * conc)
     u_emp, u_joint, u_report, u_bh, u_pm = rng.random((5, total))
