@@ -215,8 +215,7 @@ class OptimizeSpec(StudyFile):
     @property
     def scenario_path(self) -> Path | None:
         """Absolute path of the base scenario (govsim only)."""
-        s = self.experiment.scenario
-        return None if s is None else (self.base_dir / s).resolve()
+        return self.resolve(self.experiment.scenario)
 
     @property
     def levers(self) -> list[str]:
@@ -241,7 +240,7 @@ class OptimizeSpec(StudyFile):
     def option_path(self, name: str) -> Path:
         """The scenario file of option ``name``: relative to this file, else beside the base scenario."""
         ref = self.options[name]
-        here = (self.base_dir / ref).resolve()
+        here = self.resolve(ref)
         if here.is_file() or self.scenario_path is None:
             return here
         beside = self.scenario_path.parent

@@ -364,6 +364,10 @@ class StudyFile(BaseModel):
         """The folder relative paths in the file are resolved against."""
         return self._path.parent if self._path is not None else Path.cwd()
 
+    def resolve(self, ref: str | Path | None) -> Path | None:
+        """``ref``, a path as the file writes it, made absolute against :attr:`base_dir` (None stays None)."""
+        return None if ref is None else (self.base_dir / ref).resolve()
+
 
 class ExperimentSpec(StudyFile):
     """A whole experiment file, validated.
@@ -400,20 +404,17 @@ class ExperimentSpec(StudyFile):
     @property
     def scenario_path(self) -> Path | None:
         """Absolute path of the base scenario (govsim only)."""
-        s = self.experiment.scenario
-        return None if s is None else (self.base_dir / s).resolve()
+        return self.resolve(self.experiment.scenario)
 
     @property
     def points_path(self) -> Path | None:
         """Absolute path of the design-points CSV (``points`` design only)."""
-        p = self.experiment.points
-        return None if p is None else (self.base_dir / p).resolve()
+        return self.resolve(self.experiment.points)
 
     @property
     def posterior_path(self) -> Path | None:
         """Absolute path of the posterior's calibration folder, when given."""
-        p = self.experiment.posterior
-        return None if p is None else (self.base_dir / p).resolve()
+        return self.resolve(self.experiment.posterior)
 
     @property
     def option_paths(self) -> list[Path]:
@@ -421,7 +422,7 @@ class ExperimentSpec(StudyFile):
         p = self.parameters.get(SCENARIO_PARAM)
         if self.experiment.model != GOVSIM or p is None or p.levels is None:
             return []
-        return [(self.base_dir / str(v)).resolve() for v in p.levels]
+        return [self.resolve(str(v)) for v in p.levels]
 
     @cached_property
     def outcome_names(self) -> list[str]:
